@@ -1,0 +1,307 @@
+// test_config.c — checks config.c: defaults, the exact JSON written, round trips, and the exact
+// message for each way a config can be wrong. Not a test of the model that a config describes.
+#include <float.h>
+#include <stdint.h>
+
+#include "aevp.h"
+#include "config.h"
+#include "testutil.h"
+
+static int config_equal(const ae_config *a, const ae_config *b) {
+    return a->filters[0] == b->filters[0] && a->filters[1] == b->filters[1] &&
+           a->latent_grid == b->latent_grid && a->activation == b->activation && a->loss == b->loss &&
+           a->optimizer == b->optimizer && a->learning_rate == b->learning_rate &&
+           a->batch_size == b->batch_size && a->epochs == b->epochs && a->seed == b->seed &&
+           a->input_h == b->input_h && a->input_w == b->input_w && a->input_c == b->input_c;
+}
+
+// A config unlike the defaults in every field, so a field that is not read or not written shows.
+static ae_config config_sentinel(void) {
+    ae_config cfg;
+    config_defaults(&cfg);
+    cfg.filters[0] = 7;
+    cfg.filters[1] = 9;
+    cfg.latent_grid = 5;
+    cfg.activation = ACT_TANH;
+    cfg.loss = LOSS_MSE;
+    cfg.optimizer = OPT_SGD;
+    cfg.learning_rate = 0.25;
+    cfg.batch_size = 3;
+    cfg.epochs = 77;
+    cfg.seed = 99;
+    cfg.input_h = 12;
+    cfg.input_w = 16;
+    cfg.input_c = 2;
+    return cfg;
+}
+
+static void test_defaults(void) {
+    ae_config defaults;
+    config_defaults(&defaults);
+    CHECK(defaults.filters[0] == 16 && defaults.filters[1] == 8, "filters %d %d", defaults.filters[0], defaults.filters[1]);
+    CHECK(defaults.latent_grid == 3, "latent_grid %d", defaults.latent_grid);
+    CHECK(defaults.activation == ACT_RELU && defaults.loss == LOSS_BCE && defaults.optimizer == OPT_ADAM, "choices");
+    CHECK(defaults.learning_rate == 0.001, "learning_rate %.17g", defaults.learning_rate);
+    CHECK(defaults.batch_size == 64 && defaults.epochs == 5 && defaults.seed == 1, "batch/epochs/seed");
+    CHECK(defaults.input_h == 28 && defaults.input_w == 28 && defaults.input_c == 1, "input");
+
+    const char *empty_texts[] = {NULL, "", "{}", " { } \n"};
+    for (size_t i = 0; i < sizeof empty_texts / sizeof empty_texts[0]; i++) {
+        ae_config cfg = config_sentinel();
+        char err[256] = "untouched";
+        int rc = config_parse(&cfg, empty_texts[i], err, sizeof err);
+        CHECK(rc == AE_OK, "text #%zu: rc %d (%s)", i, rc, err);
+        CHECK(config_equal(&cfg, &defaults), "text #%zu does not give the defaults", i);
+        CHECK(err[0] == '\0', "text #%zu: err not cleared: %s", i, err);
+    }
+
+    char *json = config_to_json(&defaults);
+    const char *expected = "{\"filters\":[16,8],\"latent_grid\":3,\"activation\":\"relu\",\"loss\":\"bce\","
+                           "\"optimizer\":\"adam\",\"learning_rate\":0.001,\"batch_size\":64,\"epochs\":5,"
+                           "\"seed\":1,\"input\":{\"h\":28,\"w\":28,\"c\":1}}";
+    CHECK(json && strcmp(json, expected) == 0, "defaults as JSON:\n  got  %s\n  want %s", json ? json : "(null)", expected);
+    free(json);
+}
+
+static void test_partial(void) {
+    // Fields not given keep their defaults, inside input too.
+    ae_config cfg, want;
+    config_defaults(&want);
+    want.input_h = 32;
+    want.epochs = 100;
+    char err[256];
+    int rc = config_parse(&cfg, "{\"input\": {\"h\": 32}, \"epochs\": 1e2}", err, sizeof err);
+    CHECK(rc == AE_OK, "rc %d (%s)", rc, err);
+    CHECK(config_equal(&cfg, &want), "partial config");
+
+    rc = config_parse(&cfg, "{\"input\": {}, \"filters\": [1.0, 64]}", err, sizeof err);
+    want.input_h = 28;
+    want.epochs = 5;
+    want.filters[0] = 1;
+    want.filters[1] = 64;
+    CHECK(rc == AE_OK && config_equal(&cfg, &want), "empty input object, integral 1.0: rc %d (%s)", rc, err);
+}
+
+static void test_round_trip(void) {
+    ae_config full;
+    config_defaults(&full);
+    full.filters[0] = 64;
+    full.filters[1] = 1;
+    full.latent_grid = 8;
+    full.activation = ACT_LEAKY_RELU;
+    full.loss = LOSS_MSE;
+    full.optimizer = OPT_RMSPROP;
+    full.learning_rate = 0.1 / 3.0;
+    full.batch_size = 512;
+    full.epochs = 1000;
+    full.seed = 4294967295u;
+    full.input_h = 256;
+    full.input_w = 4;
+    full.input_c = 4;
+
+    char *json = config_to_json(&full);
+    CHECK(json != NULL, "config_to_json failed");
+    if (!json) return;
+    ae_config back = config_sentinel();
+    char err[256];
+    int rc = config_parse(&back, json, err, sizeof err);
+    CHECK(rc == AE_OK, "reparse rc %d (%s) of %s", rc, err, json);
+    CHECK(config_equal(&full, &back), "full config does not round-trip: %s", json);
+    // Writing the parsed copy gives the same bytes.
+    char *again = config_to_json(&back);
+    CHECK(again && strcmp(json, again) == 0, "second write differs:\n  %s\n  %s", json, again ? again : "(null)");
+    free(again);
+    free(json);
+
+    // Every activation, loss and optimizer a user can choose, by name.
+    const ae_activation activations[] = {ACT_RELU, ACT_LEAKY_RELU, ACT_ELU, ACT_TANH};
+    for (int a = 0; a < 4; a++)
+        for (int l = 0; l < 2; l++)
+            for (int o = 0; o < 3; o++) {
+                ae_config cfg = full;
+                cfg.activation = activations[a];
+                cfg.loss = (ae_loss)l;
+                cfg.optimizer = (ae_optimizer)o;
+                char *text = config_to_json(&cfg);
+                ae_config parsed = config_sentinel();
+                rc = config_parse(&parsed, text, err, sizeof err);
+                CHECK(rc == AE_OK && config_equal(&cfg, &parsed), "choices %d/%d/%d: %s", a, l, o, text ? text : "(null)");
+                free(text);
+            }
+
+    // learning_rate values that need all 17 digits, or sit on the edges of the range.
+    const double rates[] = {0.001, 0.1, 1.0 / 3.0, 2.0 / 3.0, 3e-7, 0.1 + 0.2, 1e-300, DBL_MIN,
+                            4.9406564584124654e-324, 9.999999999999998, 10.0, 1.0000000000000002};
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+        ae_config cfg = full;
+        cfg.learning_rate = rates[i];
+        char *text = config_to_json(&cfg);
+        ae_config parsed = config_sentinel();
+        rc = config_parse(&parsed, text, err, sizeof err);
+        CHECK(rc == AE_OK, "rate %.17g: rc %d (%s)", rates[i], rc, err);
+        CHECK(parsed.learning_rate == rates[i], "rate %.17g came back as %.17g from %s", rates[i],
+              parsed.learning_rate, text ? text : "(null)");
+        free(text);
+    }
+}
+
+static void test_activation_names(void) {
+    CHECK(strcmp(activation_name(ACT_RELU), "relu") == 0, "relu");
+    CHECK(strcmp(activation_name(ACT_LEAKY_RELU), "leaky_relu") == 0, "leaky_relu");
+    CHECK(strcmp(activation_name(ACT_ELU), "elu") == 0, "elu");
+    CHECK(strcmp(activation_name(ACT_TANH), "tanh") == 0, "tanh");
+    CHECK(strcmp(activation_name(ACT_LINEAR), "linear") == 0, "linear");
+    CHECK(strcmp(activation_name(ACT_SIGMOID), "sigmoid") == 0, "sigmoid");
+}
+
+typedef struct {
+    const char *json;
+    const char *message;
+} bad_config;
+
+static const bad_config bad_configs[] = {
+    // the text itself; cJSON's offset is at the bad character or, inside a string, just past it
+    {"{\"seed\":", "config: invalid JSON near offset 8"},
+    {"{\"seed\": 1,}", "config: invalid JSON near offset 12"},
+    {"{} x", "config: invalid JSON near offset 3"},
+    {"{'seed': 1}", "config: invalid JSON near offset 2"},
+    {"   ", "config: invalid JSON near offset 3"},
+    {"[16, 8]", "config: top level must be an object (got array)"},
+    {"42", "config: top level must be an object (got number)"},
+    {"\"relu\"", "config: top level must be an object (got string)"},
+    {"null", "config: top level must be an object (got null)"},
+    // keys
+    {"{\"foo\": 1}", "config: unknown key \"foo\""},
+    {"{\"Seed\": 1}", "config: unknown key \"Seed\""},
+    {"{\"a\\\"b\\n\": 1}", "config: unknown key \"a\\\"b\\x0a\""},
+    {"{\"aaaaaaaaaabbbbbbbbbbccccccccccddddddddddeeeee\": 1}",
+     "config: unknown key \"aaaaaaaaaabbbbbbbbbbccccccccccdddddddddd...\""},
+    {"{\"seed\": 1, \"seed\": 2}", "config: duplicate key \"seed\""},
+    {"{\"foo\": 1, \"seed\": -1}", "config: unknown key \"foo\""}, // the first problem, in text order
+    // filters
+    {"{\"filters\": 16}", "config: filters must be an array of 2 integers (got number)"},
+    {"{\"filters\": {\"a\": 1}}", "config: filters must be an array of 2 integers (got object)"},
+    {"{\"filters\": [16, 8, 4]}", "config: filters must be an array of 2 integers (got 3 items)"},
+    {"{\"filters\": [16]}", "config: filters must be an array of 2 integers (got 1 item)"},
+    {"{\"filters\": []}", "config: filters must be an array of 2 integers (got 0 items)"},
+    {"{\"filters\": [16, 0]}", "config: filters[1] must be 1..64 (got 0)"},
+    {"{\"filters\": [65, 8]}", "config: filters[0] must be 1..64 (got 65)"},
+    {"{\"filters\": [16, \"8\"]}", "config: filters[1] must be an integer (got string)"},
+    {"{\"filters\": [16.5, 8]}", "config: filters[0] must be an integer (got 16.5)"},
+    {"{\"filters\": [null, 8]}", "config: filters[0] must be an integer (got null)"},
+    // latent_grid
+    {"{\"latent_grid\": 12}", "config: latent_grid must be 1..8 (got 12)"},
+    {"{\"latent_grid\": 0}", "config: latent_grid must be 1..8 (got 0)"},
+    {"{\"latent_grid\": -3}", "config: latent_grid must be 1..8 (got -3)"},
+    {"{\"latent_grid\": 2.5}", "config: latent_grid must be an integer (got 2.5)"},
+    {"{\"latent_grid\": true}", "config: latent_grid must be an integer (got boolean)"},
+    // activation, loss, optimizer
+    {"{\"activation\": \"swish\"}", "config: activation must be one of relu, leaky_relu, elu, tanh (got \"swish\")"},
+    {"{\"activation\": \"RELU\"}", "config: activation must be one of relu, leaky_relu, elu, tanh (got \"RELU\")"},
+    {"{\"activation\": \"sigmoid\"}", "config: activation must be one of relu, leaky_relu, elu, tanh (got \"sigmoid\")"},
+    {"{\"activation\": 1}", "config: activation must be one of relu, leaky_relu, elu, tanh (got number)"},
+    {"{\"loss\": \"l1\"}", "config: loss must be one of bce, mse (got \"l1\")"},
+    {"{\"loss\": null}", "config: loss must be one of bce, mse (got null)"},
+    {"{\"optimizer\": \"adamw\"}", "config: optimizer must be one of adam, sgd, rmsprop (got \"adamw\")"},
+    {"{\"optimizer\": [\"adam\"]}", "config: optimizer must be one of adam, sgd, rmsprop (got array)"},
+    // learning_rate
+    {"{\"learning_rate\": \"0.01\"}", "config: learning_rate must be a number (got string)"},
+    {"{\"learning_rate\": false}", "config: learning_rate must be a number (got boolean)"},
+    {"{\"learning_rate\": 0}", "config: learning_rate must be > 0 and <= 10 (got 0)"},
+    {"{\"learning_rate\": -0.1}", "config: learning_rate must be > 0 and <= 10 (got -0.1)"},
+    {"{\"learning_rate\": 10.5}", "config: learning_rate must be > 0 and <= 10 (got 10.5)"},
+    {"{\"learning_rate\": 1e999}", "config: learning_rate must be finite (got inf)"},
+    // batch_size, epochs, seed
+    {"{\"batch_size\": 0}", "config: batch_size must be 1..512 (got 0)"},
+    {"{\"batch_size\": 513}", "config: batch_size must be 1..512 (got 513)"},
+    {"{\"batch_size\": 64.5}", "config: batch_size must be an integer (got 64.5)"},
+    {"{\"batch_size\": 1e999}", "config: batch_size must be an integer (got inf)"},
+    {"{\"epochs\": 0}", "config: epochs must be 1..1000 (got 0)"},
+    {"{\"epochs\": 1001}", "config: epochs must be 1..1000 (got 1001)"},
+    {"{\"epochs\": \"5\"}", "config: epochs must be an integer (got string)"},
+    {"{\"seed\": -1}", "config: seed must be 0..4294967295 (got -1)"},
+    {"{\"seed\": 4294967296}", "config: seed must be 0..4294967295 (got 4294967296)"},
+    {"{\"seed\": 1.5}", "config: seed must be an integer (got 1.5)"},
+    {"{\"seed\": null}", "config: seed must be an integer (got null)"},
+    // input
+    {"{\"input\": [28, 28, 1]}", "config: input must be an object (got array)"},
+    {"{\"input\": \"28x28\"}", "config: input must be an object (got string)"},
+    {"{\"input\": {\"h\": 30}}", "config: input.h must be divisible by 4 (got 30)"},
+    {"{\"input\": {\"h\": 0}}", "config: input.h must be 4..256 (got 0)"},
+    {"{\"input\": {\"h\": 260}}", "config: input.h must be 4..256 (got 260)"},
+    {"{\"input\": {\"w\": 2}}", "config: input.w must be 4..256 (got 2)"},
+    {"{\"input\": {\"w\": 512}}", "config: input.w must be 4..256 (got 512)"},
+    {"{\"input\": {\"w\": 6}}", "config: input.w must be divisible by 4 (got 6)"},
+    {"{\"input\": {\"h\": \"28\"}}", "config: input.h must be an integer (got string)"},
+    {"{\"input\": {\"w\": 28.5}}", "config: input.w must be an integer (got 28.5)"},
+    {"{\"input\": {\"c\": 0}}", "config: input.c must be 1..4 (got 0)"},
+    {"{\"input\": {\"c\": 5}}", "config: input.c must be 1..4 (got 5)"},
+    {"{\"input\": {\"c\": 1.5}}", "config: input.c must be an integer (got 1.5)"},
+    {"{\"input\": {\"d\": 1}}", "config: unknown key \"input.d\""},
+    {"{\"input\": {\"h\": 28, \"h\": 28}}", "config: duplicate key \"input.h\""},
+};
+
+static void test_bad_configs(void) {
+    const size_t count = sizeof bad_configs / sizeof bad_configs[0];
+    CHECK(count >= 25, "only %zu bad configs", count);
+    for (size_t i = 0; i < count; i++) {
+        const bad_config *bad = &bad_configs[i];
+        ae_config cfg = config_sentinel();
+        const ae_config before = cfg;
+        char err[256] = "";
+        int rc = config_parse(&cfg, bad->json, err, sizeof err);
+        CHECK(rc == AE_ERR_CONFIG, "%s: rc %d, want AE_ERR_CONFIG", bad->json, rc);
+        CHECK(strcmp(err, bad->message) == 0, "%s:\n  got  %s\n  want %s", bad->json, err, bad->message);
+        CHECK(config_equal(&cfg, &before), "%s: a rejected config changed the struct", bad->json);
+    }
+}
+
+static void test_text_length(void) {
+    // The cap is on the text: exactly 64 KiB of valid JSON passes, one byte more does not.
+    const size_t cap = 65536;
+    char *text = malloc(cap + 2);
+    CHECK(text != NULL, "malloc");
+    if (!text) return;
+    memset(text, ' ', cap + 1);
+    text[0] = '{';
+    text[cap - 1] = '}';
+    text[cap] = '\0';
+    ae_config cfg;
+    char err[256];
+    int rc = config_parse(&cfg, text, err, sizeof err);
+    CHECK(rc == AE_OK, "64 KiB of JSON: rc %d (%s)", rc, err);
+
+    text[cap - 1] = ' ';
+    text[cap] = '}';
+    text[cap + 1] = '\0';
+    rc = config_parse(&cfg, text, err, sizeof err);
+    CHECK(rc == AE_ERR_CONFIG, "64 KiB + 1: rc %d", rc);
+    CHECK(strcmp(err, "config: text must be at most 65536 bytes (got 65537)") == 0, "got %s", err);
+    free(text);
+}
+
+static void test_error_buffer(void) {
+    // A short buffer gets a truncated, terminated message; no buffer at all is allowed.
+    ae_config cfg;
+    char small[12];
+    memset(small, 'x', sizeof small);
+    int rc = config_parse(&cfg, "{\"latent_grid\": 12}", small, sizeof small);
+    CHECK(rc == AE_ERR_CONFIG, "rc %d", rc);
+    CHECK(strcmp(small, "config: lat") == 0, "truncated to %s", small);
+    rc = config_parse(&cfg, "{\"latent_grid\": 12}", NULL, 0);
+    CHECK(rc == AE_ERR_CONFIG, "rc %d with no error buffer", rc);
+    rc = config_parse(&cfg, "{\"latent_grid\": 2}", NULL, 0);
+    CHECK(rc == AE_OK && cfg.latent_grid == 2, "rc %d with no error buffer", rc);
+}
+
+int main(int argc, char **argv) {
+    test_init(argc, argv);
+    test_defaults();
+    test_partial();
+    test_round_trip();
+    test_activation_names();
+    test_bad_configs();
+    test_text_length();
+    test_error_buffer();
+    return test_finish("test_config");
+}
