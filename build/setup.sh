@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# setup.sh — makes a machine ready to build and test AeVP: Debian packages where missing, npm
+# packages, the verified cJSON source and the verified data sets. Idempotent; quick when done.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# Debian packages: the toolchains, the browser for the browser tests and benchmark, the
+# Fashion-MNIST files, and dpkg-dev for `apt-get source cjson`.
+packages=(cmake make gcc clang dpkg-dev emscripten chromium dataset-fashion-mnist)
+missing=()
+for pkg in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    if ! command -v apt-get >/dev/null; then
+        say "missing ${missing[*]} and no apt-get: install them with your package manager (emsdk for emscripten)"
+        exit 1
+    fi
+    if [[ $(id -u) -ne 0 ]]; then
+        say "missing Debian packages; run: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+        exit 1
+    fi
+    say "installing ${missing[*]}"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# npm packages, exactly as locked.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+    say "installing npm packages"
+    npm ci --no-audit --no-fund
+fi
+
+bash build/get-cjson.sh
+node datasets/fetch.mjs

@@ -1,0 +1,123 @@
+// aevp.h — the public, flat, handle-based C API of the AeVP engine (prefix ae_).
+// Bytes in, bytes out: no file I/O, no threads, never exit/abort. Used by the CLI and exported to WASM.
+#ifndef AEVP_H
+#define AEVP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Status codes. 0 is success; every failure also sets the message read by ae_last_error().
+enum {
+    AE_OK = 0,
+    AE_ERR_CONFIG = 1,   // a config field is unknown, of the wrong type or out of range
+    AE_ERR_DATA = 2,     // malformed input bytes (IDX file, parameter buffer, model file)
+    AE_ERR_NOMEM = 3,    // an allocation failed or a size exceeds the engine's cap
+    AE_ERR_ARG = 4,      // a bad argument to an API call (NULL, count out of range, ...)
+    AE_ERR_DIVERGED = 5  // a NaN or Inf appeared in the loss
+};
+
+// The message of the most recent failure ("config: latent_grid must be 1..8 (got 12)").
+const char *ae_last_error(void);
+
+typedef struct ae_model ae_model;
+
+// Builds a model from a config JSON (NULL or "{}" gives the defaults). Weights are initialised
+// from the config's seed. On failure returns NULL and sets the status in *status (if not NULL).
+ae_model *ae_create(const char *config_json, int *status);
+void ae_destroy(ae_model *m);
+
+// The full config with defaults filled in, as JSON; owned by the model, valid until destroy.
+const char *ae_config_json(const ae_model *m);
+
+// Sizes.
+int ae_input_size(const ae_model *m);      // H*W*C floats per image
+int ae_latent_dim(const ae_model *m);      // g*g
+int ae_batch_size(const ae_model *m);      // the config's batch size: the most images per train call
+int ae_epochs(const ae_model *m);          // the config's epochs
+void ae_input_shape(const ae_model *m, int *h, int *w, int *c);
+size_t ae_param_count(const ae_model *m);
+double ae_flops_per_sample(const ae_model *m); // forward + backward, one training sample
+
+// Training on one batch of n images (1 <= n <= batch_size), NHWC floats in [0, 1]; the target is
+// the input itself. Writes the mean loss per element to *loss. A NaN/Inf loss returns
+// AE_ERR_DIVERGED and leaves the weights as they were before the call.
+int ae_train_batch(ae_model *m, const float *images, int n, float *loss);
+// The same from uint8 pixels: images[idx[i] * input_size ...] / 255 for i < n.
+int ae_train_batch_u8(ae_model *m, const uint8_t *images, const uint32_t *idx, int n, float *loss);
+// The mean loss and its gradient w.r.t. every parameter (ae_param_count floats, in the flat
+// layout), with no update: for gradient checks and golden tests.
+int ae_gradients(ae_model *m, const float *images, int n, float *loss, float *grads);
+// A seeded permutation of 0..n-1 from the model's data-shuffling stream.
+void ae_shuffle(ae_model *m, uint32_t *perm, int n);
+int ae_steps(const ae_model *m);           // optimizer steps taken so far
+
+// Mean loss, MSE, PSNR (dB, pixel range 1) and SSIM over n images.
+typedef struct {
+    double loss, mse, psnr, ssim;
+} ae_metrics;
+int ae_evaluate(ae_model *m, const float *images, int n, ae_metrics *out);
+int ae_evaluate_u8(ae_model *m, const uint8_t *images, int n, ae_metrics *out);
+
+// Stages the visualizer shows, in pipeline order.
+enum {
+    AE_STAGE_CONV1, AE_STAGE_CONV2, AE_STAGE_LATENT, AE_STAGE_DENSE,
+    AE_STAGE_CONVT1, AE_STAGE_CONVT2, AE_STAGE_OUTPUT, AE_STAGE_COUNT
+};
+typedef struct {
+    const char *name;   // "conv1", "conv2", "latent", "dense", "convT1", "convT2", "output"
+    int h, w, c;        // the latent is (g, g, 1)
+    size_t offset;      // in floats, into the trace buffer
+} ae_stage;
+int ae_stage_info(const ae_model *m, int stage, ae_stage *out);
+size_t ae_trace_size(const ae_model *m);   // floats in a trace buffer: all stages end to end
+// Runs one image through the model and writes every stage into out (ae_trace_size floats).
+int ae_trace(ae_model *m, const float *image, float *out);
+// Runs one latent through the decoder and writes the stages latent..output into out, at the
+// same offsets as ae_trace (the encoder stages are left untouched).
+int ae_trace_latent(ae_model *m, const float *latent, float *out);
+
+// n images -> n latents (n * latent_dim floats); n latents -> n images.
+int ae_encode(ae_model *m, const float *images, int n, float *latents);
+int ae_decode(ae_model *m, const float *latents, int n, float *images);
+
+// All parameters as one flat buffer of ae_param_count floats, in the order of the tensors below.
+int ae_get_params(const ae_model *m, float *out);
+// Sets all parameters; rejects a buffer holding NaN/Inf. Resets the optimizer state.
+int ae_set_params(ae_model *m, const float *in, size_t count);
+
+// Named parameter tensors (for model files): conv weights are (kh, kw, in, out) — for the
+// transposed convs, (kh, kw, out, in): the layout of the conv they are the adjoint of — dense
+// weights are (in, out), biases (out).
+typedef struct {
+    const char *name;   // "conv1.weight", "conv1.bias", ...
+    int rank;
+    int shape[4];
+    size_t offset;      // in floats, into the flat parameter buffer
+    size_t count;
+} ae_tensor;
+int ae_tensor_count(const ae_model *m);
+int ae_tensor_info(const ae_model *m, int i, ae_tensor *out);
+
+// The parameters as a safetensors file (format documented in README): tensors as listed by
+// ae_tensor_info, __metadata__ with format "aevp", format_version, config, and the string fields
+// of metadata_json (an object, may be NULL). *out is malloc'd: release it with ae_free.
+int ae_save(const ae_model *m, const char *metadata_json, uint8_t **out, size_t *len);
+void ae_free(void *p);
+
+// Checks an unsigned-byte IDX file (MNIST's format) in memory: rank (1 labels, 3 images) and
+// dims (dims[0] is the count). AE_ERR_DATA with a message if anything does not add up.
+int ae_idx_info(const uint8_t *bytes, size_t len, int *rank, uint32_t dims[3]);
+
+// Per-image metrics on images in [0, 1] (HWC, c channels; SSIM averages the channels).
+double ae_mse(const float *a, const float *b, int n);
+double ae_psnr(double mse);
+double ae_ssim(const float *a, const float *b, int h, int w, int c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,320 @@
+// api.c — the public C API (aevp.h): argument checks, status codes and the last error message,
+// over the model. Batching of large requests happens here; the maths is in model.c and below.
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aevp.h"
+#include "idx.h"
+#include "model.h"
+#include "optim.h"
+#include "ops.h"
+
+static char last_error[512] = "";
+
+const char *ae_last_error(void) { return last_error; }
+
+static int fail(int status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+#define REQUIRE(cond, ...)                                  \
+    do {                                                    \
+        if (!(cond)) return fail(AE_ERR_ARG, __VA_ARGS__);  \
+    } while (0)
+
+ae_model *ae_create(const char *config_json, int *status) {
+    int rc;
+    ae_config cfg;
+    ae_model *m = NULL;
+    config_defaults(&cfg);
+    rc = config_parse(&cfg, config_json, last_error, sizeof last_error);
+    if (rc == AE_OK) {
+        m = calloc(1, sizeof *m);
+        if (!m) rc = fail(AE_ERR_NOMEM, "out of memory creating the model");
+    }
+    if (rc == AE_OK) rc = model_init(m, &cfg, last_error, sizeof last_error);
+    if (rc == AE_OK) {
+        m->config_json = config_to_json(&m->cfg);
+        if (!m->config_json) rc = fail(AE_ERR_NOMEM, "out of memory writing the config");
+    }
+    if (status) *status = rc;
+    if (rc != AE_OK && m) {
+        model_free(m);
+        free(m);
+        m = NULL;
+    }
+    return m;
+}
+
+void ae_destroy(ae_model *m) {
+    if (!m) return;
+    model_free(m);
+    free(m);
+}
+
+const char *ae_config_json(const ae_model *m) { return m ? m->config_json : NULL; }
+int ae_input_size(const ae_model *m) { return model_input_size(m); }
+int ae_latent_dim(const ae_model *m) { return m->cfg.latent_grid * m->cfg.latent_grid; }
+int ae_batch_size(const ae_model *m) { return m->batch; }
+int ae_epochs(const ae_model *m) { return m->cfg.epochs; }
+void ae_input_shape(const ae_model *m, int *h, int *w, int *c) {
+    *h = m->cfg.input_h;
+    *w = m->cfg.input_w;
+    *c = m->cfg.input_c;
+}
+size_t ae_param_count(const ae_model *m) { return m->param_count; }
+double ae_flops_per_sample(const ae_model *m) { return model_flops_per_sample(m); }
+int ae_steps(const ae_model *m) { return m->steps; }
+
+static int all_finite(const float *x, size_t n) {
+    // One sum propagates any NaN or Inf; a finite overflow of the sum is as alarming.
+    float sum = 0.0f;
+    for (size_t i = 0; i < n; i++) sum += x[i] * 0.0f;
+    return sum == 0.0f;
+}
+
+// The images are already in the input slot.
+static int train_loaded(ae_model *m, int n, float *loss) {
+    double value = model_loss_and_grads(m, n);
+    if (!isfinite(value) || !all_finite(m->grads, m->param_count)) {
+        if (loss) *loss = (float)value;
+        return fail(AE_ERR_DIVERGED,
+                    "training diverged at step %d: the loss is %s; the weights were kept as they "
+                    "were before this batch. Lower the learning rate (now %g) and resume.",
+                    m->steps + 1, isfinite(value) ? "finite but a gradient is not" : "not a number",
+                    m->cfg.learning_rate);
+    }
+    m->steps++;
+    float *m1 = m->moments, *m2 = m->moments + m->param_count;
+    optim_step(m->cfg.optimizer, m->params, m->grads, m1, m2, m->param_count,
+               (float)m->cfg.learning_rate, m->steps);
+    if (loss) *loss = (float)value;
+    return AE_OK;
+}
+
+#define CHECK_BATCH(m, n)                                                                     \
+    REQUIRE(m, "no model");                                                                   \
+    REQUIRE((n) >= 1 && (n) <= (m)->batch, "batch of %d images: must be 1..%d (batch_size)", \
+            (n), (m)->batch)
+
+int ae_train_batch(ae_model *m, const float *images, int n, float *loss) {
+    CHECK_BATCH(m, n);
+    REQUIRE(images, "no images");
+    memcpy(model_input(m), images, (size_t)n * model_input_size(m) * sizeof(float));
+    return train_loaded(m, n, loss);
+}
+
+static void load_u8(float *dst, const uint8_t *images, const uint32_t *idx, int n, int size) {
+    for (int i = 0; i < n; i++) {
+        const uint8_t *src = images + (size_t)(idx ? idx[i] : (uint32_t)i) * size;
+        for (int k = 0; k < size; k++) dst[(size_t)i * size + k] = src[k] * (1.0f / 255.0f);
+    }
+}
+
+int ae_train_batch_u8(ae_model *m, const uint8_t *images, const uint32_t *idx, int n, float *loss) {
+    CHECK_BATCH(m, n);
+    REQUIRE(images && idx, "no images");
+    load_u8(model_input(m), images, idx, n, model_input_size(m));
+    return train_loaded(m, n, loss);
+}
+
+int ae_gradients(ae_model *m, const float *images, int n, float *loss, float *grads) {
+    CHECK_BATCH(m, n);
+    REQUIRE(images && grads, "no images or gradient buffer");
+    memcpy(model_input(m), images, (size_t)n * model_input_size(m) * sizeof(float));
+    double value = model_loss_and_grads(m, n);
+    memcpy(grads, m->grads, m->param_count * sizeof(float));
+    if (loss) *loss = (float)value;
+    return AE_OK;
+}
+
+void ae_shuffle(ae_model *m, uint32_t *perm, int n) {
+    for (int i = 0; i < n; i++) perm[i] = (uint32_t)i;
+    for (int i = n - 1; i > 0; i--) {
+        uint32_t j = pcg32_below(&m->shuffle_rng, (uint32_t)i + 1);
+        uint32_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+}
+
+// Sums per-image metrics for the n images in the input slot.
+static void evaluate_loaded(ae_model *m, int n, double sums[4]) {
+    int size = model_input_size(m);
+    model_forward(m, n, 0, LAYER_OUT);
+    const float *target = model_input(m), *recon = model_recon(m);
+    const float *logits = model_layer_output(m, LAYER_OUT);
+    for (int i = 0; i < n; i++) {
+        size_t o = (size_t)i * size;
+        double mse = ae_mse(recon + o, target + o, size);
+        sums[0] += m->cfg.loss == LOSS_BCE ? bce_sum(logits + o, target + o, size) / size : mse;
+        sums[1] += mse;
+        sums[2] += ae_psnr(mse);
+        sums[3] += ae_ssim(recon + o, target + o, m->cfg.input_h, m->cfg.input_w, m->cfg.input_c);
+    }
+}
+
+static int evaluate(ae_model *m, const float *images, const uint8_t *bytes, int n, ae_metrics *out) {
+    REQUIRE(m && out, "no model or result");
+    REQUIRE(images || bytes, "no images");
+    REQUIRE(n >= 1, "evaluate needs at least one image (got %d)", n);
+    double sums[4] = {0, 0, 0, 0};
+    int size = model_input_size(m);
+    for (int start = 0; start < n; start += m->batch) {
+        int count = n - start < m->batch ? n - start : m->batch;
+        if (images)
+            memcpy(model_input(m), images + (size_t)start * size, (size_t)count * size * sizeof(float));
+        else
+            load_u8(model_input(m), bytes + (size_t)start * size, NULL, count, size);
+        evaluate_loaded(m, count, sums);
+    }
+    out->loss = sums[0] / n;
+    out->mse = sums[1] / n;
+    out->psnr = sums[2] / n;
+    out->ssim = sums[3] / n;
+    return AE_OK;
+}
+
+int ae_evaluate(ae_model *m, const float *images, int n, ae_metrics *out) {
+    return evaluate(m, images, NULL, n, out);
+}
+
+int ae_evaluate_u8(ae_model *m, const uint8_t *images, int n, ae_metrics *out) {
+    return evaluate(m, NULL, images, n, out);
+}
+
+static const char *const stage_names[AE_STAGE_COUNT] = {"conv1", "conv2", "latent", "dense",
+                                                         "convT1", "convT2", "output"};
+static const int stage_layer[AE_STAGE_COUNT] = {LAYER_CONV1, LAYER_CONV2, LAYER_ENC, LAYER_DEC,
+                                                LAYER_CONVT1, LAYER_CONVT2, -1};
+
+static void stage_shape(const ae_model *m, int stage, ae_stage *s) {
+    s->name = stage_names[stage];
+    if (stage == AE_STAGE_OUTPUT) {
+        s->h = m->cfg.input_h; s->w = m->cfg.input_w; s->c = m->cfg.input_c;
+    } else if (stage == AE_STAGE_LATENT) {
+        s->h = s->w = m->cfg.latent_grid; s->c = 1;
+    } else if (stage == AE_STAGE_DENSE) {
+        s->h = m->cfg.input_h / 4; s->w = m->cfg.input_w / 4; s->c = m->cfg.filters[1];
+    } else {
+        const layer *l = &m->layers[stage_layer[stage]];
+        s->h = l->out_h; s->w = l->out_w; s->c = l->out_c;
+    }
+}
+
+int ae_stage_info(const ae_model *m, int stage, ae_stage *out) {
+    REQUIRE(m && out, "no model or result");
+    REQUIRE(stage >= 0 && stage < AE_STAGE_COUNT, "stage must be 0..%d (got %d)", AE_STAGE_COUNT - 1, stage);
+    size_t offset = 0;
+    for (int i = 0; i <= stage; i++) {
+        stage_shape(m, i, out);
+        out->offset = offset;
+        offset += (size_t)out->h * out->w * out->c;
+    }
+    return AE_OK;
+}
+
+size_t ae_trace_size(const ae_model *m) {
+    ae_stage s;
+    ae_stage_info(m, AE_STAGE_OUTPUT, &s);
+    return s.offset + (size_t)s.h * s.w * s.c;
+}
+
+static void copy_stages(ae_model *m, int first, float *out) {
+    for (int i = first; i < AE_STAGE_COUNT; i++) {
+        ae_stage s;
+        ae_stage_info(m, i, &s);
+        const float *src = i == AE_STAGE_OUTPUT ? model_recon(m) : model_layer_output(m, stage_layer[i]);
+        memcpy(out + s.offset, src, (size_t)s.h * s.w * s.c * sizeof(float));
+    }
+}
+
+int ae_trace(ae_model *m, const float *image, float *out) {
+    REQUIRE(m && image && out, "no model, image or output buffer");
+    memcpy(model_input(m), image, (size_t)model_input_size(m) * sizeof(float));
+    model_forward(m, 1, 0, LAYER_OUT);
+    copy_stages(m, AE_STAGE_CONV1, out);
+    return AE_OK;
+}
+
+int ae_trace_latent(ae_model *m, const float *latent, float *out) {
+    REQUIRE(m && latent && out, "no model, latent or output buffer");
+    memcpy(model_layer_output(m, LAYER_ENC), latent, (size_t)ae_latent_dim(m) * sizeof(float));
+    model_forward(m, 1, LAYER_DEC, LAYER_OUT);
+    copy_stages(m, AE_STAGE_LATENT, out);
+    return AE_OK;
+}
+
+int ae_encode(ae_model *m, const float *images, int n, float *latents) {
+    REQUIRE(m && images && latents, "no model, images or output buffer");
+    REQUIRE(n >= 0, "image count must not be negative (got %d)", n);
+    int size = model_input_size(m), dim = ae_latent_dim(m);
+    for (int start = 0; start < n; start += m->batch) {
+        int count = n - start < m->batch ? n - start : m->batch;
+        memcpy(model_input(m), images + (size_t)start * size, (size_t)count * size * sizeof(float));
+        model_forward(m, count, 0, LAYER_ENC);
+        memcpy(latents + (size_t)start * dim, model_layer_output(m, LAYER_ENC),
+               (size_t)count * dim * sizeof(float));
+    }
+    return AE_OK;
+}
+
+int ae_decode(ae_model *m, const float *latents, int n, float *images) {
+    REQUIRE(m && latents && images, "no model, latents or output buffer");
+    REQUIRE(n >= 0, "latent count must not be negative (got %d)", n);
+    int size = model_input_size(m), dim = ae_latent_dim(m);
+    for (int start = 0; start < n; start += m->batch) {
+        int count = n - start < m->batch ? n - start : m->batch;
+        memcpy(model_layer_output(m, LAYER_ENC), latents + (size_t)start * dim,
+               (size_t)count * dim * sizeof(float));
+        model_forward(m, count, LAYER_DEC, LAYER_OUT);
+        memcpy(images + (size_t)start * size, model_recon(m), (size_t)count * size * sizeof(float));
+    }
+    return AE_OK;
+}
+
+int ae_get_params(const ae_model *m, float *out) {
+    REQUIRE(m && out, "no model or output buffer");
+    memcpy(out, m->params, m->param_count * sizeof(float));
+    return AE_OK;
+}
+
+int ae_set_params(ae_model *m, const float *in, size_t count) {
+    REQUIRE(m && in, "no model or parameters");
+    if (count != m->param_count)
+        return fail(AE_ERR_DATA, "parameters: this model has %zu, the buffer holds %zu",
+                    m->param_count, count);
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(in[i]))
+            return fail(AE_ERR_DATA, "parameters: value %zu is not finite (%g)", i, (double)in[i]);
+    memcpy(m->params, in, count * sizeof(float));
+    memset(m->moments, 0, 2 * count * sizeof(float));
+    m->steps = 0;
+    return AE_OK;
+}
+
+int ae_tensor_count(const ae_model *m) { return 2 * LAYER_COUNT; }
+
+int ae_tensor_info(const ae_model *m, int i, ae_tensor *out) {
+    REQUIRE(m && out, "no model or result");
+    REQUIRE(i >= 0 && i < 2 * LAYER_COUNT, "tensor must be 0..%d (got %d)", 2 * LAYER_COUNT - 1, i);
+    *out = m->tensors[i];
+    return AE_OK;
+}
+
+int ae_idx_info(const uint8_t *bytes, size_t len, int *rank, uint32_t dims[3]) {
+    REQUIRE(rank && dims, "no result buffers");
+    idx_file f;
+    int rc = idx_parse(&f, bytes, len, last_error, sizeof last_error);
+    if (rc != AE_OK) return rc;
+    *rank = f.rank;
+    for (int i = 0; i < 3; i++) dims[i] = i < f.rank ? f.dims[i] : 0;
+    return AE_OK;
+}

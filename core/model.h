@@ -1,0 +1,58 @@
+// model.h — the autoencoder as a list of tagged layer descriptors over four arenas (parameters,
+// gradients, optimizer moments, activations), sized from the config and allocated once.
+// Internal to the engine: the public face is aevp.h.
+#ifndef AEVP_MODEL_H
+#define AEVP_MODEL_H
+
+#include <stddef.h>
+
+#include "aevp.h"
+#include "config.h"
+#include "rng.h"
+
+typedef enum { LAYER_CONV, LAYER_CONVT, LAYER_DENSE } layer_kind;
+
+enum { LAYER_CONV1, LAYER_CONV2, LAYER_ENC, LAYER_DEC, LAYER_CONVT1, LAYER_CONVT2, LAYER_OUT,
+       LAYER_COUNT };
+
+typedef struct {
+    layer_kind kind;
+    const char *name;
+    ae_activation act;      // applied in place to the layer's output
+    int stride;             // conv only
+    int in_h, in_w, in_c;   // dense layers use in_c alone (in_h = in_w = 1)
+    int out_h, out_w, out_c;
+    size_t w_offset, w_count, b_offset; // into the parameter arena
+    size_t in_offset, out_offset;       // into the activation arena (per batch)
+} layer;
+
+struct ae_model {
+    ae_config cfg;
+    char *config_json;
+    layer layers[LAYER_COUNT];
+    ae_tensor tensors[2 * LAYER_COUNT];
+    size_t param_count;
+    float *params, *grads;
+    float *moments;         // 2 * param_count: first, then second moments
+    float *acts;            // input, every layer's output, the sigmoid output; then their gradients
+    size_t acts_per_batch;  // floats of forward activations for a full batch
+    size_t recon_offset;    // sigmoid(logits), in acts
+    float *col, *wt;        // im2col and transposed-weight scratch, inside the acts allocation
+    int batch;
+    int steps;
+    pcg32 shuffle_rng;
+};
+
+int model_init(ae_model *m, const ae_config *cfg, char *err, size_t err_cap);
+void model_free(ae_model *m);
+// Runs layers first..last on n images already in place in the activation arena; the OUT layer
+// also writes the sigmoid output.
+void model_forward(ae_model *m, int n, int first, int last);
+// Forward, loss and backward over n images in the input slot: grads are overwritten.
+double model_loss_and_grads(ae_model *m, int n);
+float *model_input(ae_model *m);
+float *model_layer_output(ae_model *m, int layer_index);
+float *model_recon(ae_model *m);
+int model_input_size(const ae_model *m);
+double model_flops_per_sample(const ae_model *m);
+#endif

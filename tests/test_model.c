@@ -1,0 +1,234 @@
+// test_model.c — the model through the public API: determinism, shapes of every stage, encode/
+// decode agreeing with trace, parameter round trips, divergence handling, size caps, colour input.
+#include "aevp.h"
+#include "rng.h"
+#include "testutil.h"
+
+static float *random_images(int n, int size, uint32_t seed) {
+    pcg32 rng;
+    pcg32_seed(&rng, seed, 11);
+    float *x = malloc((size_t)n * size * sizeof(float));
+    for (int i = 0; i < n * size; i++) x[i] = pcg32_float(&rng);
+    return x;
+}
+
+static ae_model *create(const char *json) {
+    int status = -1;
+    ae_model *m = ae_create(json, &status);
+    CHECK(m && status == AE_OK, "create %s: status %d: %s", json, status, ae_last_error());
+    return m;
+}
+
+static void train_steps(ae_model *m, const float *images, int steps) {
+    int size = ae_input_size(m), batch = ae_batch_size(m);
+    for (int s = 0; s < steps; s++) {
+        float loss;
+        int rc = ae_train_batch(m, images + (size_t)(s % 4) * batch * size, batch, &loss);
+        CHECK(rc == AE_OK, "train step %d: %s", s, ae_last_error());
+    }
+}
+
+static void test_determinism(void) {
+    const char *configs[] = {
+        "{\"batch_size\":8,\"seed\":7}",
+        "{\"batch_size\":8,\"seed\":7,\"optimizer\":\"sgd\",\"activation\":\"tanh\",\"loss\":\"mse\"}",
+        "{\"batch_size\":8,\"seed\":7,\"optimizer\":\"rmsprop\",\"activation\":\"elu\"}"};
+    for (int c = 0; c < 3; c++) {
+        ae_model *a = create(configs[c]), *b = create(configs[c]);
+        if (!a || !b) return;
+        float *images = random_images(32, ae_input_size(a), 5);
+        train_steps(a, images, 12);
+        train_steps(b, images, 12);
+        size_t n = ae_param_count(a);
+        float *pa = malloc(n * sizeof(float)), *pb = malloc(n * sizeof(float));
+        ae_get_params(a, pa);
+        ae_get_params(b, pb);
+        CHECK(memcmp(pa, pb, n * sizeof(float)) == 0, "%s: same seed, different weights", configs[c]);
+        uint32_t perm_a[100], perm_b[100];
+        ae_shuffle(a, perm_a, 100);
+        ae_shuffle(b, perm_b, 100);
+        CHECK(memcmp(perm_a, perm_b, sizeof perm_a) == 0, "same seed, different shuffles");
+        ae_destroy(a);
+        ae_destroy(b);
+        free(images);
+        free(pa);
+        free(pb);
+    }
+    ae_model *a = create("{\"seed\":1}"), *b = create("{\"seed\":2}");
+    size_t n = ae_param_count(a);
+    float *pa = malloc(n * sizeof(float)), *pb = malloc(n * sizeof(float));
+    ae_get_params(a, pa);
+    ae_get_params(b, pb);
+    CHECK(memcmp(pa, pb, n * sizeof(float)) != 0, "seeds 1 and 2 gave the same initial weights");
+    free(pa);
+    free(pb);
+    ae_destroy(a);
+    ae_destroy(b);
+}
+
+static void test_stages(const char *json, int h, int w, int c, int f1, int f2, int g) {
+    ae_model *m = create(json);
+    if (!m) return;
+    const int want[AE_STAGE_COUNT][3] = {{h / 2, w / 2, f1}, {h / 4, w / 4, f2}, {g, g, 1},
+                                         {h / 4, w / 4, f2}, {h / 2, w / 2, f2}, {h, w, f1}, {h, w, c}};
+    const char *names[AE_STAGE_COUNT] = {"conv1", "conv2", "latent", "dense", "convT1", "convT2", "output"};
+    size_t offset = 0;
+    for (int s = 0; s < AE_STAGE_COUNT; s++) {
+        ae_stage st;
+        CHECK(ae_stage_info(m, s, &st) == AE_OK, "stage %d", s);
+        CHECK(!strcmp(st.name, names[s]), "stage %d is %s, want %s", s, st.name, names[s]);
+        CHECK(st.h == want[s][0] && st.w == want[s][1] && st.c == want[s][2],
+              "%s %s: shape %dx%dx%d, want %dx%dx%d", json, st.name, st.h, st.w, st.c, want[s][0],
+              want[s][1], want[s][2]);
+        CHECK(st.offset == offset, "%s offset %zu, want %zu", st.name, st.offset, offset);
+        offset += (size_t)st.h * st.w * st.c;
+    }
+    CHECK(ae_trace_size(m) == offset, "trace size %zu, want %zu", ae_trace_size(m), offset);
+    ae_stage bad;
+    CHECK(ae_stage_info(m, AE_STAGE_COUNT, &bad) == AE_ERR_ARG, "stage out of range accepted");
+
+    // trace, encode, decode and trace_latent tell the same story about the same images.
+    int size = ae_input_size(m), dim = ae_latent_dim(m), n = 3;
+    float *images = random_images(n, size, 9), *trace = malloc(ae_trace_size(m) * sizeof(float));
+    float *latents = malloc((size_t)n * dim * sizeof(float)), *decoded = malloc((size_t)n * size * sizeof(float));
+    float *trace2 = calloc(ae_trace_size(m), sizeof(float));
+    train_steps(m, images, 0);
+    CHECK(ae_encode(m, images, n, latents) == AE_OK, "encode");
+    CHECK(ae_decode(m, latents, n, decoded) == AE_OK, "decode");
+    ae_stage lat, out;
+    ae_stage_info(m, AE_STAGE_LATENT, &lat);
+    ae_stage_info(m, AE_STAGE_OUTPUT, &out);
+    for (int i = 0; i < n; i++) {
+        CHECK(ae_trace(m, images + (size_t)i * size, trace) == AE_OK, "trace");
+        CHECK(memcmp(trace + lat.offset, latents + (size_t)i * dim, dim * sizeof(float)) == 0,
+              "image %d: trace latent != encode", i);
+        CHECK(memcmp(trace + out.offset, decoded + (size_t)i * size, size * sizeof(float)) == 0,
+              "image %d: trace output != decode(encode)", i);
+        CHECK(ae_trace_latent(m, latents + (size_t)i * dim, trace2) == AE_OK, "trace_latent");
+        CHECK(memcmp(trace + lat.offset, trace2 + lat.offset,
+                     (ae_trace_size(m) - lat.offset) * sizeof(float)) == 0,
+              "image %d: trace_latent stages differ from trace", i);
+        for (int k = 0; k < size; k++) {
+            float v = trace[out.offset + k];
+            if (!(v >= 0.0f && v <= 1.0f)) {
+                CHECK(0, "output pixel %d = %g outside [0, 1]", k, v);
+                break;
+            }
+        }
+    }
+    free(images); free(trace); free(trace2); free(latents); free(decoded);
+    ae_destroy(m);
+}
+
+static void test_params_and_errors(void) {
+    ae_model *m = create("{\"batch_size\":4}");
+    if (!m) return;
+    size_t n = ae_param_count(m);
+    // The default model: conv1 160, conv2 1160, enc 3537, dec 3920, convT1 584, convT2 1168, out 145.
+    CHECK(n == 10674, "default parameter count %zu, want 10674", n);
+    size_t sum = 0;
+    for (int t = 0; t < ae_tensor_count(m); t++) {
+        ae_tensor info;
+        ae_tensor_info(m, t, &info);
+        CHECK(info.offset == sum, "%s offset %zu, want %zu", info.name, info.offset, sum);
+        sum += info.count;
+    }
+    CHECK(sum == n, "tensors cover %zu of %zu parameters", sum, n);
+    CHECK(ae_flops_per_sample(m) > 2.0e6 && ae_flops_per_sample(m) < 4.0e6, "flops %g",
+          ae_flops_per_sample(m));
+
+    float *p = malloc(n * sizeof(float)), *q = malloc(n * sizeof(float));
+    ae_get_params(m, p);
+    for (size_t i = 0; i < n; i++) q[i] = p[i] * 0.5f;
+    CHECK(ae_set_params(m, q, n) == AE_OK, "set_params: %s", ae_last_error());
+    ae_get_params(m, p);
+    CHECK(memcmp(p, q, n * sizeof(float)) == 0, "set/get round trip");
+    q[17] = NAN;
+    CHECK(ae_set_params(m, q, n) == AE_ERR_DATA && strstr(ae_last_error(), "17"),
+          "NaN parameter accepted or unnamed: %s", ae_last_error());
+    CHECK(ae_set_params(m, q, n - 1) == AE_ERR_DATA, "wrong count accepted");
+    ae_get_params(m, q);
+    CHECK(memcmp(p, q, n * sizeof(float)) == 0, "a rejected set_params changed the weights");
+
+    // Divergence: weights so large the logits overflow. The batch is refused and nothing changes.
+    for (size_t i = 0; i < n; i++) q[i] = p[i] * 1e18f;
+    CHECK(ae_set_params(m, q, n) == AE_OK, "set huge params");
+    float *images = random_images(4, ae_input_size(m), 3), loss = 0;
+    int rc = ae_train_batch(m, images, 4, &loss);
+    CHECK(rc == AE_ERR_DIVERGED, "train with overflowing weights: rc %d loss %g", rc, loss);
+    CHECK(strstr(ae_last_error(), "learning rate") != NULL, "divergence message: %s", ae_last_error());
+    ae_get_params(m, p);
+    CHECK(memcmp(p, q, n * sizeof(float)) == 0, "a diverged batch changed the weights");
+    CHECK(ae_steps(m) == 0, "a diverged batch counted as a step");
+
+    CHECK(ae_train_batch(m, images, 5, &loss) == AE_ERR_ARG, "batch larger than batch_size accepted");
+    CHECK(ae_train_batch(m, images, 0, &loss) == AE_ERR_ARG, "empty batch accepted");
+    CHECK(strstr(ae_last_error(), "1..4"), "batch message: %s", ae_last_error());
+    ae_metrics metrics;
+    CHECK(ae_evaluate(m, images, 0, &metrics) == AE_ERR_ARG, "evaluate of no images accepted");
+
+    uint8_t *file;
+    size_t len;
+    CHECK(ae_save(m, "{\"dataset\":\"mnist\"}", &file, &len) == AE_OK, "save");
+    if (file) {
+        uint64_t header = 0;
+        for (int i = 0; i < 8; i++) header |= (uint64_t)file[i] << (8 * i);
+        CHECK(header % 8 == 0 && 8 + header + n * 4 == len, "safetensors sizes: header %llu, len %zu",
+              (unsigned long long)header, len);
+        char *text = malloc(header + 1);
+        memcpy(text, file + 8, header);
+        text[header] = 0;
+        CHECK(strstr(text, "\"conv1.weight\":{\"dtype\":\"F32\",\"shape\":[3,3,1,16]") != NULL,
+              "safetensors header lacks conv1.weight: %s", text);
+        free(text);
+        ae_free(file);
+    }
+    free(p); free(q); free(images);
+    ae_destroy(m);
+}
+
+static void test_bad_configs(void) {
+    int status = -1;
+    ae_model *m = ae_create("{\"latent_grid\":12}", &status);
+    CHECK(!m && status == AE_ERR_CONFIG, "latent_grid 12 accepted (status %d)", status);
+    CHECK(!strcmp(ae_last_error(), "config: latent_grid must be 1..8 (got 12)"), "message: %s", ae_last_error());
+    m = ae_create("{\"batch_size\":512,\"filters\":[64,64],\"input\":{\"h\":256,\"w\":256,\"c\":4}}", &status);
+    CHECK(!m && status == AE_ERR_NOMEM, "a model of many GB accepted (status %d)", status);
+    CHECK(strstr(ae_last_error(), "limit") != NULL, "size message: %s", ae_last_error());
+}
+
+static void test_colour_training(void) {
+    ae_model *m = create("{\"input\":{\"h\":32,\"w\":32,\"c\":3},\"batch_size\":4,\"filters\":[8,4],"
+                          "\"loss\":\"mse\",\"learning_rate\":0.01}");
+    if (!m) return;
+    // A fixed batch of smooth colour images: 40 steps on the same batch halve its loss.
+    int size = ae_input_size(m);
+    float *images = malloc((size_t)4 * size * sizeof(float));
+    for (int i = 0; i < 4; i++)
+        for (int y = 0; y < 32; y++)
+            for (int x = 0; x < 32; x++)
+                for (int c = 0; c < 3; c++)
+                    images[(((size_t)i * 32 + y) * 32 + x) * 3 + c] =
+                        0.5f + 0.4f * sinf(0.2f * x * (c + 1) + 0.3f * y + i);
+    float first = 0, loss = 0;
+    for (int s = 0; s < 40; s++) {
+        ae_train_batch(m, images, 4, &loss);
+        if (s == 0) first = loss;
+    }
+    CHECK(loss < first * 0.5f, "32x32x3: 40 steps on one batch: loss %g -> %g", first, loss);
+    printf("32x32x3: 40 steps on one batch: loss %.4f -> %.4f\n", first, loss);
+    free(images);
+    ae_destroy(m);
+}
+
+int main(int argc, char **argv) {
+    test_init(argc, argv);
+    test_determinism();
+    test_stages("{}", 28, 28, 1, 16, 8, 3);
+    test_stages("{\"filters\":[5,3],\"latent_grid\":4,\"input\":{\"h\":32,\"w\":32,\"c\":3}}", 32, 32, 3, 5, 3, 4);
+    test_stages("{\"filters\":[2,7],\"latent_grid\":1,\"input\":{\"h\":8,\"w\":20,\"c\":2}}", 8, 20, 2, 2, 7, 1);
+    test_params_and_errors();
+    test_bad_configs();
+    test_colour_training();
+    return test_finish("test_model");
+}
