@@ -222,14 +222,14 @@ int ae_stage_info(const ae_model *m, int stage, ae_stage *out) {
 }
 
 size_t ae_trace_size(const ae_model *m) {
-    ae_stage s;
+    ae_stage s = {0};
     ae_stage_info(m, AE_STAGE_OUTPUT, &s);
     return s.offset + (size_t)s.h * s.w * s.c;
 }
 
 static void copy_stages(ae_model *m, int first, float *out) {
     for (int i = first; i < AE_STAGE_COUNT; i++) {
-        ae_stage s;
+        ae_stage s = {0};
         ae_stage_info(m, i, &s);
         const float *src = i == AE_STAGE_OUTPUT ? model_recon(m) : model_layer_output(m, stage_layer[i]);
         memcpy(out + s.offset, src, (size_t)s.h * s.w * s.c * sizeof(float));
