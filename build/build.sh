@@ -12,3 +12,6 @@ export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
 emcmake cmake -S . -B out/wasm -DCMAKE_BUILD_TYPE=Release \
     "-DCMAKE_CROSSCOMPILING_EMULATOR=node;--no-experimental-fetch" >/dev/null
 cmake --build out/wasm -j"$(nproc)"
+
+# The static site.
+node build/dist.mjs

@@ -12,7 +12,8 @@ set(AEVP_WASM_EXPORTS
   ae_stage_info ae_trace_size ae_trace ae_trace_latent
   ae_encode ae_decode
   ae_get_params ae_set_params ae_tensor_count ae_tensor_info
-  ae_save ae_free ae_idx_info)
+  ae_save ae_free ae_idx_info
+  aew_heap_used)
 list(TRANSFORM AEVP_WASM_EXPORTS PREPEND "_")
 string(REPLACE ";" "," AEVP_WASM_EXPORT_LIST "${AEVP_WASM_EXPORTS}")
 

@@ -1,5 +1,9 @@
-// wasm_module.c — the translation unit CMake needs to link the aevp.wasm module; the module's
-// contents are the aevp library's functions named in build/wasm.cmake. Nothing is defined here.
+// wasm_module.c — the translation unit CMake links into aevp.wasm, holding the few exports that
+// exist only for the worker (prefix aew_); the engine's own are the ae_ functions of aevp.h.
+#include <malloc.h>
+#include <stddef.h>
+
 #include "aevp.h"
 
-typedef int aevp_wasm_module_has_no_code_of_its_own;
+// Bytes currently allocated by malloc in the module: the Node tests watch it for leaks.
+size_t aew_heap_used(void) { return mallinfo().uordblks; }

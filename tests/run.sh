@@ -9,3 +9,6 @@ ctest --test-dir out/native --output-on-failure
 
 echo "== C tests, WebAssembly + SIMD under Node"
 ctest --test-dir out/wasm --output-on-failure
+
+echo "== Node tests: engine.js and the worker on the built WASM"
+node --test --test-timeout=300000 tests/node/

@@ -1,0 +1,138 @@
+// engine.test.mjs — engine.js and the worker against the built WASM (dist/), in Node worker
+// threads: training on real MNIST, errors, stage shapes, pause/resume/stop, and heap leaks.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { distDir, nodeWorker } from './node-worker.mjs';
+
+const { createEngine, EngineError } = await import(new URL('engine.js', distDir));
+
+async function engineWithMnist() {
+  const engine = await createEngine({ worker: nodeWorker() });
+  await engine.loadDataset('mnist');
+  return engine;
+}
+
+test('loadDataset reports download progress and describes MNIST', async () => {
+  const engine = await createEngine({ worker: nodeWorker() });
+  const events = [];
+  const info = await engine.loadDataset('mnist', { onProgress: (e) => events.push(e) });
+  assert.equal(info.name, 'mnist');
+  assert.equal(info.train, 60000);
+  assert.equal(info.test, 10000);
+  assert.deepEqual(info.shape, [28, 28, 1]);
+  assert.equal(info.classes.length, 10);
+  assert.ok(events.length > 0 && events.every((e) => e.kind === 'download'));
+  const last = events.at(-1);
+  assert.equal(last.loaded, last.total, 'the last download event has every byte');
+  const heap = await engine.heap();
+  console.log(`  WASM heap with MNIST loaded: ${(heap.bytes / 2 ** 20).toFixed(0)} MiB, ${(heap.used / 2 ** 20).toFixed(1)} MiB in use`);
+  await assert.rejects(engine.loadDataset('cifar'), (e) => e instanceof EngineError && /unknown data set "cifar"/.test(e.message));
+  await engine.dispose();
+});
+
+test('configure fills defaults; a bad config is an EngineError naming the field and keeps the model', async () => {
+  const engine = await createEngine({ worker: nodeWorker() });
+  const model = await engine.configure({ latent_grid: 2 });
+  assert.equal(model.config.latent_grid, 2);
+  assert.deepEqual(model.config.filters, [16, 8]);
+  assert.equal(model.latentDim, 4);
+  assert.ok(model.params > 0 && model.flopsPerSample > 0);
+  await assert.rejects(engine.configure({ latent_grid: 12 }), (e) =>
+    e instanceof EngineError && e.code === 'config' && e.message === 'config: latent_grid must be 1..8 (got 12)');
+  await assert.rejects(engine.configure({ activation: 'swish' }), /activation must be one of/);
+  // The earlier model still answers.
+  const { latent } = await engine.trace(new Float32Array(784).fill(0.5));
+  assert.equal(latent.length, 4);
+  await engine.dispose();
+});
+
+test('trace returns every stage with its shape', async () => {
+  const engine = await createEngine({ worker: nodeWorker() });
+  await engine.configure({ filters: [6, 5], latent_grid: 3 });
+  const result = await engine.trace(new Float32Array(784).map((_, i) => (i % 7) / 7));
+  const want = [['conv1', [14, 14, 6]], ['conv2', [7, 7, 5]], ['latent', [3, 3, 1]], ['dense', [7, 7, 5]],
+                ['convT1', [14, 14, 5]], ['convT2', [28, 28, 6]], ['output', [28, 28, 1]]];
+  assert.deepEqual(result.stages.map((s) => [s.name, s.shape]), want);
+  for (const s of result.stages) assert.equal(s.data.length, s.shape[0] * s.shape[1] * s.shape[2], s.name);
+  assert.equal(result.latent.length, 9);
+  assert.ok(result.output.every((v) => v >= 0 && v <= 1));
+  const decoded = await engine.decode(result.latent);
+  assert.deepEqual(Array.from(decoded.images), Array.from(result.output), 'decode(latent of trace) == trace output');
+  assert.deepEqual(decoded.stages.map((s) => s.name), ['latent', 'dense', 'convT1', 'convT2', 'output']);
+  await assert.rejects(engine.trace(new Float32Array(10)), /image must be a Float32Array of 784 values/);
+  await engine.dispose();
+});
+
+test('200 steps on real MNIST lower the loss', async () => {
+  const engine = await engineWithMnist();
+  await engine.configure({ batch_size: 32, seed: 4 });
+  const before = await engine.evaluate({ limit: 1000 });
+  const losses = [];
+  let runPromise;
+  const stopAt200 = new Promise((resolve) => {
+    runPromise = engine.train({
+      epochs: 1,
+      onProgress: (e) => {
+        if (e.kind !== 'batch') return;
+        losses.push(e.loss);
+        if (e.step >= 200) resolve();
+      },
+    });
+  });
+  await stopAt200;
+  await engine.stop();
+  const result = await runPromise;
+  const after = await engine.evaluate({ limit: 1000 });
+  assert.equal(result.epochs, 0, 'a run stopped mid-epoch completes no epoch');
+  assert.ok(result.samples >= 200 * 32);
+  console.log(`  validation BCE on 1000 test images: ${before.loss.toFixed(4)} -> ${after.loss.toFixed(4)} after ${result.samples / 32} steps (${result.samplesPerSec.toFixed(0)} samples/s)`);
+  assert.ok(after.loss < 0.5 * before.loss, `validation loss ${after.loss} not under half of ${before.loss}`);
+  assert.ok(losses.at(-1) < losses[0], 'batch loss fell');
+  await engine.dispose();
+});
+
+test('pause, resume and stop; requests are answered during training', async () => {
+  const engine = await engineWithMnist();
+  await engine.configure({ batch_size: 64 });
+  let steps = 0;
+  const run = engine.train({ epochs: 2, onProgress: (e) => { if (e.kind === 'batch') steps = e.step; } });
+  await new Promise((r) => setTimeout(r, 300));
+  const paused = await engine.pause();
+  assert.equal(paused.paused, true);
+  await new Promise((r) => setTimeout(r, 100));
+  const at = steps;
+  await new Promise((r) => setTimeout(r, 400));
+  assert.ok(steps <= at + 1, `steps went on while paused: ${at} -> ${steps}`);
+  const t0 = performance.now();
+  const traced = await engine.trace(new Float32Array(784));
+  assert.equal(traced.output.length, 784);
+  assert.ok(performance.now() - t0 < 1000, 'trace answered while paused');
+  await engine.resume();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(steps > at, 'training went on after resume');
+  const t1 = performance.now();
+  await engine.trace(new Float32Array(784));
+  console.log(`  a trace during training was answered in ${(performance.now() - t1).toFixed(0)} ms`);
+  await engine.stop();
+  const result = await run;
+  assert.ok(result.epochs < 2, 'stop ended the run early');
+  await assert.rejects(engine.train({ epochs: 0 }), /epochs must be an integer 1..1000/);
+  await engine.dispose();
+});
+
+test('20 configure/dispose cycles do not grow the heap', async () => {
+  const engine = await createEngine({ worker: nodeWorker() });
+  await engine.configure({});
+  await engine.disposeModel();
+  const start = await engine.heap();
+  for (let i = 0; i < 20; i++) {
+    await engine.configure({ filters: [8 + i, 4 + (i % 5)], batch_size: 16 + i });
+    await engine.trace(new Float32Array(784));
+    await engine.disposeModel();
+  }
+  const end = await engine.heap();
+  assert.equal(end.used, start.used, `malloc'd bytes grew from ${start.used} to ${end.used}`);
+  assert.equal(end.bytes, start.bytes, 'the WASM memory grew');
+  await engine.dispose();
+});

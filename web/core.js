@@ -1,0 +1,275 @@
+// core.js — instantiates aevp.wasm and wraps its flat C API once: strings, structs and status
+// codes in, typed arrays and EngineErrors out. Used only by worker.js; knows no protocol.
+
+import { EngineError } from './errors.js';
+
+export { EngineError };
+
+// Status codes of core/aevp.h, by name, for messages and for the JS side's own errors.
+export const STATUS = ['ok', 'config', 'data', 'nomem', 'arg', 'diverged'];
+
+const STAGES = 7;
+
+export async function loadCore(wasmBytes) {
+  let memory = null;
+  const { instance } = await WebAssembly.instantiate(wasmBytes, {
+    env: { emscripten_notify_memory_growth() {} },
+  });
+  const c = instance.exports;
+  memory = c.memory;
+  c._initialize();
+
+  const u8 = () => new Uint8Array(memory.buffer);
+  const u32 = () => new Uint32Array(memory.buffer);
+  const i32 = () => new Int32Array(memory.buffer);
+  const f32 = () => new Float32Array(memory.buffer);
+  const f64 = () => new Float64Array(memory.buffer);
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+
+  function string(ptr) {
+    if (!ptr) return '';
+    const heap = u8();
+    let end = ptr;
+    while (heap[end]) end++;
+    return decoder.decode(heap.subarray(ptr, end));
+  }
+
+  function malloc(bytes) {
+    const ptr = c.malloc(Math.max(bytes, 1));
+    if (!ptr) throw new EngineError('nomem', `out of memory: could not allocate ${bytes} bytes in the WASM heap`);
+    return ptr;
+  }
+
+  // Runs fn with temporary heap buffers of the given byte sizes, freed afterwards.
+  function withBuffers(sizes, fn) {
+    const ptrs = [];
+    try {
+      for (const size of sizes) ptrs.push(malloc(size));
+      return fn(...ptrs);
+    } finally {
+      for (const p of ptrs) c.free(p);
+    }
+  }
+
+  function check(rc) {
+    if (rc !== 0) throw new EngineError(STATUS[rc] ?? `status ${rc}`, string(c.ae_last_error()));
+  }
+
+  function cString(text) {
+    const bytes = encoder.encode(text);
+    const ptr = malloc(bytes.length + 1);
+    u8().set(bytes, ptr);
+    u8()[ptr + bytes.length] = 0;
+    return ptr;
+  }
+
+  // Copies a typed array into a fresh heap buffer; never keeps a view across a call that may grow.
+  function copyIn(array) {
+    const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+    const ptr = malloc(bytes.length);
+    u8().set(bytes, ptr);
+    return ptr;
+  }
+
+  class Model {
+    constructor(configJson) {
+      const text = cString(configJson);
+      try {
+        const status = malloc(4);
+        try {
+          this.ptr = c.ae_create(text, status);
+          if (!this.ptr) check(i32()[status >> 2] || 1);
+        } finally {
+          c.free(status);
+        }
+      } finally {
+        c.free(text);
+      }
+      this.config = JSON.parse(string(c.ae_config_json(this.ptr)));
+      this.inputSize = c.ae_input_size(this.ptr);
+      this.latentDim = c.ae_latent_dim(this.ptr);
+      this.batchSize = c.ae_batch_size(this.ptr);
+      this.paramCount = c.ae_param_count(this.ptr);
+      this.flopsPerSample = c.ae_flops_per_sample(this.ptr);
+      this.traceSize = c.ae_trace_size(this.ptr);
+      this.stages = this.#stageInfo();
+    }
+
+    #stageInfo() {
+      // ae_stage in wasm32: const char *name; int h, w, c; size_t offset — 5 words.
+      return withBuffers([20], (info) => {
+        const stages = [];
+        for (let s = 0; s < STAGES; s++) {
+          check(c.ae_stage_info(this.ptr, s, info));
+          const w = u32();
+          const i = info >> 2;
+          stages.push({ name: string(w[i]), shape: [w[i + 1], w[i + 2], w[i + 3]], offset: w[i + 4] });
+        }
+        return stages;
+      });
+    }
+
+    tensors() {
+      // ae_tensor in wasm32: const char *name; int rank; int shape[4]; size_t offset, count — 8 words.
+      return withBuffers([32], (info) => {
+        const out = [];
+        for (let t = 0; t < c.ae_tensor_count(this.ptr); t++) {
+          check(c.ae_tensor_info(this.ptr, t, info));
+          const w = i32();
+          const i = info >> 2;
+          out.push({ name: string(w[i]), shape: Array.from(w.subarray(i + 2, i + 2 + w[i + 1])),
+                     offset: w[i + 6] >>> 0, count: w[i + 7] >>> 0 });
+        }
+        return out;
+      });
+    }
+
+    // One batch from uint8 images already in the heap, by index: returns the loss.
+    trainBatchU8(imagesPtr, idxPtr, n) {
+      return withBuffers([4], (loss) => {
+        const rc = c.ae_train_batch_u8(this.ptr, imagesPtr, idxPtr, n, loss);
+        const value = f32()[loss >> 2];
+        check(rc);
+        return value;
+      });
+    }
+
+    shuffle(permPtr, n) { c.ae_shuffle(this.ptr, permPtr, n); }
+    get steps() { return c.ae_steps(this.ptr); }
+
+    evaluateU8(imagesPtr, n) {
+      return withBuffers([32], (out) => {
+        check(c.ae_evaluate_u8(this.ptr, imagesPtr, n, out));
+        const d = f64().subarray(out >> 3, (out >> 3) + 4);
+        return { loss: d[0], mse: d[1], psnr: d[2], ssim: d[3] };
+      });
+    }
+
+    #stagesFrom(buffer, first) {
+      return this.stages.slice(first).map((s) => {
+        const count = s.shape[0] * s.shape[1] * s.shape[2];
+        return { name: s.name, shape: s.shape, data: buffer.slice(s.offset, s.offset + count) };
+      });
+    }
+
+    trace(image) {
+      this.#checkLength(image, this.inputSize, 'image');
+      const img = copyIn(image);
+      try {
+        return withBuffers([this.traceSize * 4], (out) => {
+          check(c.ae_trace(this.ptr, img, out));
+          return this.#stagesFrom(f32().slice(out >> 2, (out >> 2) + this.traceSize), 0);
+        });
+      } finally {
+        c.free(img);
+      }
+    }
+
+    traceLatent(latent) {
+      this.#checkLength(latent, this.latentDim, 'latent');
+      const z = copyIn(latent);
+      try {
+        return withBuffers([this.traceSize * 4], (out) => {
+          check(c.ae_trace_latent(this.ptr, z, out));
+          return this.#stagesFrom(f32().slice(out >> 2, (out >> 2) + this.traceSize), 2);
+        });
+      } finally {
+        c.free(z);
+      }
+    }
+
+    encode(images) {
+      const n = this.#count(images, this.inputSize, 'images');
+      const src = copyIn(images);
+      try {
+        return withBuffers([n * this.latentDim * 4], (out) => {
+          check(c.ae_encode(this.ptr, src, n, out));
+          return f32().slice(out >> 2, (out >> 2) + n * this.latentDim);
+        });
+      } finally {
+        c.free(src);
+      }
+    }
+
+    decode(latents) {
+      const n = this.#count(latents, this.latentDim, 'latents');
+      const src = copyIn(latents);
+      try {
+        return withBuffers([n * this.inputSize * 4], (out) => {
+          check(c.ae_decode(this.ptr, src, n, out));
+          return f32().slice(out >> 2, (out >> 2) + n * this.inputSize);
+        });
+      } finally {
+        c.free(src);
+      }
+    }
+
+    getParams() {
+      return withBuffers([this.paramCount * 4], (out) => {
+        check(c.ae_get_params(this.ptr, out));
+        return f32().slice(out >> 2, (out >> 2) + this.paramCount);
+      });
+    }
+
+    setParams(params) {
+      if (!(params instanceof Float32Array)) throw new EngineError('arg', 'weights must be a Float32Array');
+      const src = copyIn(params);
+      try {
+        check(c.ae_set_params(this.ptr, src, params.length));
+      } finally {
+        c.free(src);
+      }
+    }
+
+    save(metadata) {
+      const meta = cString(JSON.stringify(metadata ?? {}));
+      try {
+        return withBuffers([4, 4], (outPtr, lenPtr) => {
+          check(c.ae_save(this.ptr, meta, outPtr, lenPtr));
+          const ptr = u32()[outPtr >> 2];
+          const bytes = u8().slice(ptr, ptr + u32()[lenPtr >> 2]);
+          c.ae_free(ptr);
+          return bytes;
+        });
+      } finally {
+        c.free(meta);
+      }
+    }
+
+    destroy() {
+      if (this.ptr) c.ae_destroy(this.ptr);
+      this.ptr = 0;
+    }
+
+    #checkLength(array, length, what) {
+      if (!(array instanceof Float32Array) || array.length !== length)
+        throw new EngineError('arg', `${what} must be a Float32Array of ${length} values (got ${array?.length ?? typeof array})`);
+    }
+
+    #count(array, size, what) {
+      if (!(array instanceof Float32Array) || array.length === 0 || array.length % size !== 0)
+        throw new EngineError('arg', `${what} must be a Float32Array of a positive multiple of ${size} values (got ${array?.length ?? typeof array})`);
+      return array.length / size;
+    }
+  }
+
+  // Checks IDX bytes in the heap; returns {rank, dims}.
+  function idxInfo(ptr, length) {
+    return withBuffers([4, 12], (rank, dims) => {
+      check(c.ae_idx_info(ptr, length, rank, dims));
+      const r = i32()[rank >> 2];
+      return { rank: r, dims: Array.from(u32().subarray(dims >> 2, (dims >> 2) + r)) };
+    });
+  }
+
+  return {
+    Model,
+    idxInfo,
+    malloc,
+    free: (ptr) => c.free(ptr),
+    heap: () => u8(),
+    heapBytes: () => memory.buffer.byteLength,
+    heapUsed: () => c.aew_heap_used(),
+  };
+}

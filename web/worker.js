@@ -1,0 +1,355 @@
+// worker.js — owns the engine in a Web Worker and speaks the protocol: requests {id, type, ...},
+// replies {id, ok, result | error}, pushed events {type: 'progress', ...}. No UI, no DOM.
+import { EngineError } from './errors.js';
+import { loadCore } from './core.js';
+
+const PROGRESS_INTERVAL_MS = 100;
+const SLICE_MS = 25;           // longest stretch of training between two looks at the inbox
+const EVAL_CHUNK = 500;        // test images evaluated between two looks at the inbox
+
+const here = (path) => new URL(path, import.meta.url);
+
+const corePromise = (async () => {
+  const response = await fetch(here('aevp.wasm'));
+  if (!response.ok) throw new EngineError('load', `could not load aevp.wasm (HTTP ${response.status})`);
+  return loadCore(await response.arrayBuffer());
+})();
+
+let manifestPromise = null;
+let dataset = null;   // {name, train: {ptr, dataPtr, count}, test: {...}, testLabels, trainLabels, shape, classes}
+let model = null;
+let perm = 0;         // heap uint32 permutation of the training set
+let run = null;       // the training run in progress: {paused, stopping, resume}
+
+function post(message, transfer = []) {
+  self.postMessage(message, transfer);
+}
+
+function progress(event) {
+  post({ type: 'progress', ...event });
+}
+
+function manifest() {
+  manifestPromise ??= fetch(here('data/manifest.json')).then((r) => {
+    if (!r.ok) throw new EngineError('load', `could not load data/manifest.json (HTTP ${r.status})`);
+    return r.json();
+  });
+  return manifestPromise;
+}
+
+// Lets queued messages (pause, stop, trace, ...) run before the next slice of work. Browsers
+// deliver a worker's inbox and a MessageChannel in order, so a channel message is a cheap yield
+// (setTimeout is clamped to 4 ms there); Node drains one port before another, so it gets a timer.
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+const channel = new MessageChannel();
+const waiting = [];
+channel.port1.onmessage = () => waiting.shift()?.();
+function yieldToInbox() {
+  if (isNode) return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    channel.port2.postMessage(0);
+  });
+}
+
+async function sha256Hex(bytes) {
+  if (!globalThis.crypto?.subtle) return null; // not a secure context: sizes and headers still checked
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// Fetches one gzip'd IDX file with byte progress, decompresses it, checks it and copies it into
+// the WASM heap. Returns {ptr, length, rank, dims}; the caller frees ptr.
+async function fetchIdx(core, setName, key, spec, onBytes) {
+  const url = here(`data/${setName}/${spec.name}`);
+  const response = await fetch(url);
+  if (!response.ok || !response.body)
+    throw new EngineError('load', `could not download ${spec.name} (HTTP ${response.status}); is the data set part of this build?`);
+  const total = Number(response.headers.get('content-length')) || 0;
+  let loaded = 0;
+  const counter = new TransformStream({
+    transform(chunk, controller) {
+      loaded += chunk.byteLength;
+      onBytes(key, loaded, total);
+      controller.enqueue(chunk);
+    },
+  });
+  const chunks = [];
+  let length = 0;
+  try {
+    const reader = response.body.pipeThrough(counter).pipeThrough(new DecompressionStream('gzip')).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      length += value.byteLength;
+      if (length > spec.idx_size)
+        throw new EngineError('data', `${spec.name} is larger than the ${spec.idx_size} bytes the manifest lists`);
+      chunks.push(value);
+    }
+  } catch (e) {
+    if (e instanceof EngineError) throw e;
+    throw new EngineError('data', `${spec.name} is not a valid gzip file (${e.message})`);
+  }
+  if (length !== spec.idx_size)
+    throw new EngineError('data', `${spec.name}: expected ${spec.idx_size} bytes after decompression, got ${length}`);
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  const hash = await sha256Hex(bytes);
+  if (hash && hash !== spec.idx_sha256)
+    throw new EngineError('data', `${spec.name}: SHA-256 ${hash} does not match the manifest's ${spec.idx_sha256}`);
+  const ptr = core.malloc(length);
+  core.heap().set(bytes, ptr);
+  try {
+    return { ptr, length, bytes, ...core.idxInfo(ptr, length) };
+  } catch (e) {
+    core.free(ptr);
+    throw e;
+  }
+}
+
+function freeDataset(core) {
+  if (!dataset) return;
+  core.free(dataset.train.ptr);
+  core.free(dataset.test.ptr);
+  if (perm) core.free(perm);
+  perm = 0;
+  dataset = null;
+}
+
+async function loadDataset(core, { name }) {
+  if (run) throw new EngineError('busy', 'cannot change the data set while training: stop the run first');
+  if (dataset?.name === name) return describe(dataset);
+  const all = (await manifest()).datasets;
+  const spec = all[name];
+  if (!spec) throw new EngineError('arg', `unknown data set "${name}": choose one of ${Object.keys(all).join(', ')}`);
+  const files = spec.files;
+  const sizes = {};
+  const onBytes = (key, loaded, total) => {
+    sizes[key] = { loaded, total };
+    const sum = Object.values(sizes).reduce((a, s) => ({ loaded: a.loaded + s.loaded, total: a.total + s.total }), { loaded: 0, total: 0 });
+    progress({ kind: 'download', dataset: name, file: files[key].name, ...sum });
+  };
+  const got = {};
+  try {
+    for (const key of ['train_images', 'train_labels', 'test_images', 'test_labels'])
+      got[key] = await fetchIdx(core, name, key, files[key], onBytes);
+    const [h, w, c] = spec.shape;
+    for (const split of ['train', 'test']) {
+      const images = got[`${split}_images`], labels = got[`${split}_labels`];
+      if (images.rank !== 3 || images.dims[1] !== h || images.dims[2] !== w)
+        throw new EngineError('data', `${split} images are ${images.dims.join('x')}, expected Nx${h}x${w}`);
+      if (labels.rank !== 1 || labels.dims[0] !== images.dims[0])
+        throw new EngineError('data', `${split} labels: ${labels.dims[0]} for ${images.dims[0]} images`);
+    }
+  } catch (e) {
+    for (const f of Object.values(got)) core.free(f.ptr);
+    throw e;
+  }
+  freeDataset(core);
+  const split = (images, labels) => {
+    // Labels are small and read by JS: they leave the heap; images stay there as uint8.
+    const labelCopy = labels.bytes.slice(8);
+    core.free(labels.ptr);
+    return { ptr: images.ptr, dataPtr: images.ptr + 16, count: images.dims[0], labels: labelCopy };
+  };
+  dataset = {
+    name,
+    displayName: spec.display_name,
+    shape: spec.shape,
+    classes: spec.classes,
+    train: split(got.train_images, got.train_labels),
+    test: split(got.test_images, got.test_labels),
+  };
+  perm = core.malloc(dataset.train.count * 4);
+  return describe(dataset);
+}
+
+function describe(d) {
+  return { name: d.name, displayName: d.displayName, train: d.train.count, test: d.test.count,
+           shape: d.shape, classes: d.classes };
+}
+
+function describeModel(m) {
+  return { config: m.config, params: m.paramCount, flopsPerSample: m.flopsPerSample,
+           latentDim: m.latentDim, stages: m.stages.map((s) => ({ name: s.name, shape: s.shape })),
+           tensors: m.tensors() };
+}
+
+function configure(core, { config }) {
+  if (run) throw new EngineError('busy', 'cannot reconfigure while training: stop the run first');
+  if (config === null || typeof config !== 'object' || Array.isArray(config))
+    throw new EngineError('config', 'config: must be an object');
+  // The new model is built first: a bad config leaves the current one working.
+  const next = new core.Model(JSON.stringify(config));
+  model?.destroy();
+  model = next;
+  return describeModel(model);
+}
+
+function requireModel() {
+  if (!model) throw new EngineError('state', 'no model: call configure first');
+  return model;
+}
+
+function requireDataset() {
+  if (!dataset) throw new EngineError('state', 'no data set: call loadDataset first');
+  return dataset;
+}
+
+async function evaluateTest(core, m, d, limit = d.test.count) {
+  const sums = { loss: 0, mse: 0, psnr: 0, ssim: 0 };
+  const size = m.inputSize;
+  for (let start = 0; start < limit; start += EVAL_CHUNK) {
+    const n = Math.min(EVAL_CHUNK, limit - start);
+    const r = m.evaluateU8(d.test.dataPtr + start * size, n);
+    for (const k in sums) sums[k] += r[k] * n;
+    if (run) await yieldToInbox();
+  }
+  for (const k in sums) sums[k] /= limit;
+  return sums;
+}
+
+async function train(core, { epochs }) {
+  const m = requireModel(), d = requireDataset();
+  if (run) throw new EngineError('busy', 'a training run is already in progress');
+  const [h, w, c] = d.shape;
+  const { input } = m.config;
+  if (input.h !== h || input.w !== w || input.c !== c)
+    throw new EngineError('config', `config: input is ${input.h}x${input.w}x${input.c} but ${d.name} images are ${h}x${w}x${c}`);
+  epochs = epochs ?? m.config.epochs;
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 1000)
+    throw new EngineError('arg', `epochs must be an integer 1..1000 (got ${epochs})`);
+  const n = d.train.count, batch = m.batchSize, batches = Math.ceil(n / batch);
+  const history = [];
+  run = { paused: false, stopping: false, resume: null };
+  const started = performance.now();
+  let samplesDone = 0, activeMs = 0;
+  try {
+    for (let epoch = 1; epoch <= epochs && !run.stopping; epoch++) {
+      m.shuffle(perm, n);
+      let lossSum = 0, done = 0;
+      const epochStart = performance.now();
+      let sliceStart = performance.now(), lastProgress = 0, rateSamples = 0, rateStart = sliceStart;
+      for (let b = 0; b < batches; b++) {
+        const count = Math.min(batch, n - b * batch);
+        const loss = m.trainBatchU8(d.train.dataPtr, perm + b * batch * 4, count);
+        lossSum += loss;
+        done++;
+        samplesDone += count;
+        rateSamples += count;
+        const now = performance.now();
+        if (now - lastProgress >= PROGRESS_INTERVAL_MS || b === batches - 1) {
+          const rate = rateSamples / Math.max(now - rateStart, 1e-3) * 1000;
+          const remaining = (epochs - epoch) * n + (n - (b + 1) * batch);
+          progress({ kind: 'batch', step: m.steps, epoch, epochs, batch: b + 1, batches, loss,
+                     samplesPerSec: rate, eta: Math.max(remaining, 0) / rate });
+          lastProgress = now;
+        }
+        if (now - sliceStart >= SLICE_MS) {
+          activeMs += now - sliceStart;
+          await yieldToInbox();
+          while (run.paused && !run.stopping) await new Promise((resolve) => { run.resume = resolve; });
+          if (run.stopping) break;
+          sliceStart = performance.now();
+          if (now - rateStart > 2000) { rateStart = sliceStart; rateSamples = 0; }
+        }
+      }
+      if (run.stopping && done < batches) break;
+      activeMs += performance.now() - sliceStart;
+      const val = await evaluateTest(core, m, d);
+      const record = { epoch, trainLoss: lossSum / done, valLoss: val.loss, mse: val.mse, psnr: val.psnr,
+                       ssim: val.ssim, seconds: (performance.now() - epochStart) / 1000 };
+      history.push(record);
+      progress({ kind: 'epoch', ...record });
+    }
+  } finally {
+    run = null;
+  }
+  return { epochs: history.length, history, samples: samplesDone,
+           samplesPerSec: samplesDone / Math.max(activeMs, 1e-3) * 1000,
+           seconds: (performance.now() - started) / 1000 };
+}
+
+function control(type) {
+  if (!run) return { running: false };
+  if (type === 'pause') run.paused = true;
+  if (type === 'resume') run.paused = false;
+  if (type === 'stop') run.stopping = true;
+  if (type !== 'pause' && run.resume) { run.resume(); run.resume = null; }
+  return { running: true, paused: run.paused, stopping: run.stopping };
+}
+
+function testImages(core, { count = 1, offset = 0 }) {
+  const d = requireDataset();
+  if (!Number.isInteger(count) || !Number.isInteger(offset) || count < 1 || offset < 0 || offset + count > d.test.count)
+    throw new EngineError('arg', `testImages: count and offset must select within the ${d.test.count} test images (got count ${count}, offset ${offset})`);
+  const size = d.shape[0] * d.shape[1] * d.shape[2];
+  const bytes = core.heap().subarray(d.test.dataPtr + offset * size, d.test.dataPtr + (offset + count) * size);
+  const images = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) images[i] = bytes[i] / 255;
+  return { images, labels: d.test.labels.slice(offset, offset + count), shape: d.shape };
+}
+
+async function handle(core, msg) {
+  switch (msg.type) {
+    case 'ping': return { ready: true };
+    case 'loadDataset': return loadDataset(core, msg);
+    case 'configure': return configure(core, msg);
+    case 'train': return train(core, msg);
+    case 'pause': case 'resume': case 'stop': return control(msg.type);
+    case 'trace': {
+      const stages = requireModel().trace(msg.image);
+      const latent = stages[2].data, output = stages[6].data;
+      return { stages, latent, output };
+    }
+    case 'decode': {
+      const m = requireModel();
+      const images = m.decode(msg.latents);
+      const stages = m.traceLatent(msg.latents.slice(0, m.latentDim));
+      return { images, stages };
+    }
+    case 'encode': return { latents: requireModel().encode(msg.images) };
+    case 'evaluate': return evaluateTest(core, requireModel(), requireDataset(), msg.limit);
+    case 'testImages': return testImages(core, msg);
+    case 'getWeights': return { weights: requireModel().getParams() };
+    case 'setWeights': {
+      if (run) throw new EngineError('busy', 'cannot set weights while training: stop the run first');
+      requireModel().setParams(msg.weights);
+      return { params: model.paramCount };
+    }
+    case 'save': return { bytes: requireModel().save(msg.metadata) };
+    case 'heap': return { bytes: core.heapBytes(), used: core.heapUsed() };
+    case 'dispose': {
+      if (run) { run.stopping = true; run.resume?.(); }
+      model?.destroy();
+      model = null;
+      return { disposed: true };
+    }
+    default: throw new EngineError('arg', `unknown request type "${msg.type}"`);
+  }
+}
+
+// Every typed array's buffer in a result is transferred, not copied.
+function transferables(value, out = []) {
+  if (ArrayBuffer.isView(value)) out.push(value.buffer);
+  else if (Array.isArray(value)) value.forEach((v) => transferables(v, out));
+  else if (value && typeof value === 'object') Object.values(value).forEach((v) => transferables(v, out));
+  return out;
+}
+
+self.onmessage = async (event) => {
+  const msg = event.data ?? {};
+  try {
+    const core = await corePromise;
+    const result = await handle(core, msg);
+    post({ id: msg.id, ok: true, result }, [...new Set(transferables(result))]);
+  } catch (e) {
+    const error = e instanceof EngineError ? { code: e.code, message: e.message }
+                                           : { code: 'internal', message: String(e?.message ?? e) };
+    post({ id: msg.id, ok: false, error });
+  }
+};
