@@ -153,6 +153,19 @@ export async function loadCore(wasmBytes) {
       });
     }
 
+    // MSE, PSNR and SSIM of an image against a target, both of this model's input shape.
+    compare(image, target) {
+      this.#checkLength(image, this.inputSize, 'image');
+      this.#checkLength(target, this.inputSize, 'target');
+      const [h, w, ch] = this.stages[6].shape;
+      return withBuffers([this.inputSize * 4, this.inputSize * 4], (a, b) => {
+        f32().set(image, a >> 2);
+        f32().set(target, b >> 2);
+        const mse = c.ae_mse(a, b, this.inputSize);
+        return { mse, psnr: c.ae_psnr(mse), ssim: c.ae_ssim(a, b, h, w, ch) };
+      });
+    }
+
     trace(image) {
       this.#checkLength(image, this.inputSize, 'image');
       const img = copyIn(image);

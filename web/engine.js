@@ -86,11 +86,24 @@ class Engine {
   resume() { return this.request('resume'); }
   stop() { return this.request('stop'); }
 
-  // image: Float32Array of H*W*C values in [0, 1] -> {stages: [{name, shape, data}], latent, output}
-  trace(image) {
+  // image: Float32Array of H*W*C values in [0, 1] -> {stages: [{name, shape, data}], latent,
+  // output, metrics: {mse, psnr, ssim}} with metrics against `target` (default: the image).
+  trace(image, { target } = {}) {
     const copy = Float32Array.from(image);
-    return this.request('trace', { image: copy }, [copy.buffer]);
+    const args = { image: copy };
+    const transfer = [copy.buffer];
+    if (target) {
+      args.target = Float32Array.from(target);
+      transfer.push(args.target.buffer);
+    }
+    return this.request('trace', args, transfer);
   }
+
+  // The sizes of a config ({config, params, flopsPerSample, ...}) without touching the model.
+  describe(config = {}) { return this.request('describe', { config }); }
+
+  // {count, min, max, mean, std} per latent unit over the first `count` test images.
+  latentStats({ count = 1000 } = {}) { return this.request('latentStats', { count }); }
 
   // n images -> {latents: Float32Array(n * latentDim)}
   encode(images) {

@@ -9,10 +9,13 @@ const EVAL_CHUNK = 500;        // test images evaluated between two looks at the
 
 const here = (path) => new URL(path, import.meta.url);
 
+let coreHeap = null;
 const corePromise = (async () => {
   const response = await fetch(here('aevp.wasm'));
   if (!response.ok) throw new EngineError('load', `could not load aevp.wasm (HTTP ${response.status})`);
-  return loadCore(await response.arrayBuffer());
+  const core = await loadCore(await response.arrayBuffer());
+  coreHeap = core.heap;
+  return core;
 })();
 
 let manifestPromise = null;
@@ -170,7 +173,7 @@ async function loadDataset(core, { name }) {
 
 function describe(d) {
   return { name: d.name, displayName: d.displayName, train: d.train.count, test: d.test.count,
-           shape: d.shape, classes: d.classes };
+           shape: d.shape, classes: d.classes, testLabels: d.test.labels.slice() };
 }
 
 function describeModel(m) {
@@ -274,6 +277,30 @@ async function train(core, { epochs }) {
            seconds: (performance.now() - started) / 1000 };
 }
 
+// Per-unit statistics of the latents of the first `count` test images: the sliders' ranges.
+function latentStats(m, d, count) {
+  count = Math.min(Math.max(1, count | 0), d.test.count);
+  const size = m.inputSize, dim = m.latentDim;
+  const heap = coreHeap();
+  const images = new Float32Array(count * size);
+  const bytes = heap.subarray(d.test.dataPtr, d.test.dataPtr + count * size);
+  for (let i = 0; i < images.length; i++) images[i] = bytes[i] / 255;
+  const z = m.encode(images);
+  const min = new Float32Array(dim).fill(Infinity), max = new Float32Array(dim).fill(-Infinity);
+  const mean = new Float32Array(dim), std = new Float32Array(dim);
+  for (let i = 0; i < count; i++)
+    for (let k = 0; k < dim; k++) {
+      const v = z[i * dim + k];
+      if (v < min[k]) min[k] = v;
+      if (v > max[k]) max[k] = v;
+      mean[k] += v / count;
+    }
+  for (let i = 0; i < count; i++)
+    for (let k = 0; k < dim; k++) std[k] += (z[i * dim + k] - mean[k]) ** 2 / count;
+  for (let k = 0; k < dim; k++) std[k] = Math.sqrt(std[k]);
+  return { count, min, max, mean, std };
+}
+
 function control(type) {
   if (!run) return { running: false };
   if (type === 'pause') run.paused = true;
@@ -302,10 +329,22 @@ async function handle(core, msg) {
     case 'train': return train(core, msg);
     case 'pause': case 'resume': case 'stop': return control(msg.type);
     case 'trace': {
-      const stages = requireModel().trace(msg.image);
+      // metrics compare the output with msg.target (the clean image when the input is corrupted).
+      const m = requireModel();
+      const stages = m.trace(msg.image);
       const latent = stages[2].data, output = stages[6].data;
-      return { stages, latent, output };
+      return { stages, latent, output, metrics: m.compare(output, msg.target ?? msg.image) };
     }
+    case 'describe': {
+      // Sizes of a config without replacing the current model: for the config panel.
+      const probe = new core.Model(JSON.stringify(msg.config ?? {}));
+      try {
+        return describeModel(probe);
+      } finally {
+        probe.destroy();
+      }
+    }
+    case 'latentStats': return latentStats(requireModel(), requireDataset(), msg.count ?? 1000);
     case 'decode': {
       const m = requireModel();
       const images = m.decode(msg.latents);

@@ -1,0 +1,491 @@
+// draw.js — the drawing pad (pointer strokes, brush, eraser, undo, clear, a 28×28 preview) and the
+// pure image helpers behind it: MNIST-style preprocessing and seeded corruption. No engine, no page layout.
+
+const PAD_SIZE = 280;       // backing-store pixels of the pad: 10× MNIST, so strokes keep sub-pixel detail
+const SIDE = 28;            // MNIST images are 28×28
+const BOX = 20;             // MNIST fits each digit's longer side into 20 px...
+const CENTRE = 14;          // ...and puts its centre of mass at (14, 14) in pixel-index coordinates
+const INK_THRESHOLD = 0.1;  // fainter pixels (anti-aliasing left by the eraser) are not ink
+const MAX_STEPS = 40;       // undo depth; older steps are flattened into a base snapshot
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers (importable in Node: nothing here may touch `document` at module top level)
+
+// Grey level in [0, 1] of every pixel. RGBA input is read as red × alpha so that white ink reads
+// the same on an opaque black background and on a transparent one (where alpha carries the ink).
+function greyLevels({ data, width, height }) {
+  const count = width * height;
+  const channels = data.length / count;
+  if (channels !== 1 && channels !== 4)
+    throw new RangeError(`preprocessMnist: data must hold 1 or 4 values per pixel (got ${data.length} for ${width}×${height})`);
+  const grey = new Float32Array(count);
+  const floats = data instanceof Float32Array || data instanceof Float64Array;
+  if (channels === 1) {
+    for (let i = 0; i < count; i++) grey[i] = floats ? data[i] : data[i] / 255;
+  } else {
+    for (let i = 0; i < count; i++)
+      grey[i] = floats ? data[4 * i] * data[4 * i + 3] : (data[4 * i] * data[4 * i + 3]) / 65025;
+  }
+  return grey;
+}
+
+// Area-averaging resample of one axis: each output sample is the mean of the source interval it
+// covers, with partial pixels weighted by overlap, so a 2-px stroke shrunk 10× still leaves a trace
+// (nearest neighbour would drop it or not, depending on where it falls).
+function resampleAxis(src, srcLen, dstLen, lines, srcStride, srcStep, dst, dstStride, dstStep) {
+  const ratio = srcLen / dstLen;
+  for (let line = 0; line < lines; line++) {
+    for (let t = 0; t < dstLen; t++) {
+      const start = t * ratio, end = start + ratio;
+      let sum = 0;
+      for (let s = Math.floor(start); s < Math.min(srcLen, Math.ceil(end)); s++)
+        sum += src[line * srcStride + s * srcStep] * (Math.min(end, s + 1) - Math.max(start, s));
+      dst[line * dstStride + t * dstStep] = sum / ratio;
+    }
+  }
+}
+
+// The MNIST recipe (LeCun et al.): crop the ink, scale its longer side to 20 px keeping the aspect
+// ratio, then place it in 28×28 so that its centre of mass sits at (14, 14). Input: an ImageData
+// or {data, width, height} with RGBA or single-channel data. Output: Float32Array(784) in [0, 1].
+export function preprocessMnist(image) {
+  const { width, height } = image;
+  const grey = greyLevels(image);
+  const out = new Float32Array(SIDE * SIDE);
+
+  let x0 = width, y0 = height, x1 = -1, y1 = -1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (grey[y * width + x] <= INK_THRESHOLD) continue;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+  }
+  if (x1 < 0) return out;
+
+  const boxWidth = x1 - x0 + 1, boxHeight = y1 - y0 + 1;
+  const scale = BOX / Math.max(boxWidth, boxHeight);
+  const patchWidth = Math.max(1, Math.min(BOX, Math.round(boxWidth * scale)));
+  const patchHeight = Math.max(1, Math.min(BOX, Math.round(boxHeight * scale)));
+
+  // Rows first (boxHeight × patchWidth), then columns (patchHeight × patchWidth).
+  const crop = grey.subarray(y0 * width + x0);
+  const rows = new Float32Array(boxHeight * patchWidth);
+  resampleAxis(crop, boxWidth, patchWidth, boxHeight, width, 1, rows, patchWidth, 1);
+  const patch = new Float32Array(patchHeight * patchWidth);
+  resampleAxis(rows, boxHeight, patchHeight, patchWidth, 1, patchWidth, patch, 1, patchWidth);
+
+  let mass = 0, massX = 0, massY = 0;
+  for (let i = 0; i < patch.length; i++) {
+    const v = Math.min(1, Math.max(0, patch[i]));
+    patch[i] = v;
+    mass += v;
+    massX += v * (i % patchWidth);
+    massY += v * Math.floor(i / patchWidth);
+  }
+  const centreX = mass > 0 ? massX / mass : (patchWidth - 1) / 2;
+  const centreY = mass > 0 ? massY / mass : (patchHeight - 1) / 2;
+  // Whole-pixel shifts keep the resampled values intact; clamping keeps lopsided digits in frame.
+  const left = Math.min(SIDE - patchWidth, Math.max(0, Math.round(CENTRE - centreX)));
+  const top = Math.min(SIDE - patchHeight, Math.max(0, Math.round(CENTRE - centreY)));
+  for (let i = 0; i < patch.length; i++)
+    out[(top + Math.floor(i / patchWidth)) * SIDE + left + (i % patchWidth)] = patch[i];
+  return out;
+}
+
+// Small, fast, seedable PRNG (mulberry32): the same seed gives the same corruption everywhere.
+function mulberry32(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function checkFraction(name, value) {
+  if (!(value >= 0 && value <= 1)) throw new RangeError(`corrupt: ${name} must be 0..1 (got ${value})`);
+}
+
+// Gaussian noise of σ = noise (clipped to [0, 1]) and a black square of side occlusion × 28.
+// The square's position is drawn before the noise so that moving the noise slider does not move it.
+export function corrupt(image, { noise = 0, occlusion = 0, seed = 1 } = {}) {
+  if (!image || image.length !== SIDE * SIDE)
+    throw new RangeError(`corrupt: image must hold ${SIDE * SIDE} values (got ${image?.length})`);
+  checkFraction('noise', noise);
+  checkFraction('occlusion', occlusion);
+  const out = Float32Array.from(image);
+  const random = mulberry32(seed);
+  const side = Math.round(occlusion * SIDE);
+  const left = Math.floor(random() * (SIDE - side + 1));
+  const top = Math.floor(random() * (SIDE - side + 1));
+
+  if (noise > 0) {
+    for (let i = 0; i < out.length; i += 2) {
+      // Box–Muller gives two independent normals per pair of uniforms; 1 − u keeps log away from 0.
+      const radius = noise * Math.sqrt(-2 * Math.log(1 - random()));
+      const angle = 2 * Math.PI * random();
+      out[i] = Math.min(1, Math.max(0, out[i] + radius * Math.cos(angle)));
+      if (i + 1 < out.length) out[i + 1] = Math.min(1, Math.max(0, out[i + 1] + radius * Math.sin(angle)));
+    }
+  }
+  for (let y = top; y < top + side; y++) out.fill(0, y * SIDE + left, y * SIDE + left + side);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The drawing pad (browser only)
+
+const STYLE = `
+.draw-pad { display: flex; flex-direction: column; gap: 0.6rem; max-width: 100%; color: #1b1b1b; }
+.draw-toolbar { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4rem; }
+.draw-group { display: inline-flex; gap: 0.25rem; }
+.draw-button {
+  font: inherit; font-size: 0.9rem; min-height: 2.5rem; min-width: 2.75rem; padding: 0.25rem 0.7rem;
+  color: #1b1b1b; background: #ffffff; border: 1px solid #5f5f5f; border-radius: 6px; cursor: pointer;
+}
+.draw-button:hover { background: #ececec; }
+.draw-button[aria-pressed="true"] { color: #ffffff; background: #1b1b1b; border-color: #1b1b1b; }
+.draw-button[aria-disabled="true"] { color: #6a6a6a; background: #f4f4f4; border-color: #b0b0b0; cursor: default; }
+.draw-size { display: inline-flex; align-items: center; gap: 0.4rem; font-size: 0.9rem; }
+.draw-size input { width: 6.5rem; accent-color: #1b1b1b; }
+.draw-size output { min-width: 1.6rem; font-variant-numeric: tabular-nums; }
+.draw-surfaces { display: flex; align-items: flex-start; gap: 0.75rem; }
+.draw-canvas {
+  display: block; flex: 0 1 ${PAD_SIZE}px; min-width: 0; width: 100%; max-width: ${PAD_SIZE}px; height: auto;
+  aspect-ratio: 1 / 1; background: #000000; border-radius: 4px; cursor: crosshair;
+  touch-action: none; user-select: none; -webkit-user-select: none; -webkit-touch-callout: none;
+}
+.draw-preview { flex: 0 0 auto; margin: 0; display: flex; flex-direction: column; align-items: center; gap: 0.3rem; }
+.draw-preview canvas {
+  display: block; width: 84px; height: 84px; background: #000000; border: 1px solid #5f5f5f;
+  image-rendering: pixelated;
+}
+.draw-preview figcaption { font-size: 0.8rem; max-width: 6.5rem; text-align: center; line-height: 1.2; }
+.draw-button:focus-visible, .draw-size input:focus-visible, .draw-canvas:focus-visible {
+  outline: 3px solid #0b57d0; outline-offset: 2px;
+}
+.draw-sr {
+  position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; border: 0;
+}
+`;
+
+function addStyleOnce() {
+  if (document.querySelector('style[data-draw-style]')) return;
+  const style = document.createElement('style');
+  style.dataset.drawStyle = '';
+  style.textContent = STYLE;
+  document.head.append(style);
+}
+
+function element(tag, attributes = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === 'text') node.textContent = value;
+    else node.setAttribute(name, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+// A stroke is drawn with quadratic curves through the midpoints of its samples (each sample is
+// the control point), so replaying a stroke for undo gives exactly what was drawn live.
+function drawDot(ctx, stroke) {
+  const p = stroke.points[0];
+  ctx.fillStyle = stroke.colour;
+  ctx.beginPath();
+  ctx.arc(p.x, p.y, p.width / 2, 0, 2 * Math.PI);
+  ctx.fill();
+}
+
+function drawPiece(ctx, stroke, k) {
+  const { points } = stroke, p = points[k - 1], q = points[k];
+  const start = k === 1 ? p : { x: (points[k - 2].x + p.x) / 2, y: (points[k - 2].y + p.y) / 2 };
+  ctx.strokeStyle = stroke.colour;
+  ctx.lineWidth = (p.width + q.width) / 2;
+  ctx.beginPath();
+  ctx.moveTo(start.x, start.y);
+  ctx.quadraticCurveTo(p.x, p.y, (p.x + q.x) / 2, (p.y + q.y) / 2);
+  ctx.stroke();
+}
+
+function drawTail(ctx, stroke) {
+  const { points } = stroke, n = points.length;
+  if (n < 2) return;
+  const p = points[n - 2], q = points[n - 1];
+  ctx.strokeStyle = stroke.colour;
+  ctx.lineWidth = q.width;
+  ctx.beginPath();
+  ctx.moveTo((p.x + q.x) / 2, (p.y + q.y) / 2);
+  ctx.lineTo(q.x, q.y);
+  ctx.stroke();
+}
+
+// onChange(image, {empty}): image is a fresh Float32Array(784) in [0, 1], row-major, ink = 1;
+// called at most once per animation frame while drawing, and after undo, clear and setImage.
+export function createDrawPad(container, { onChange } = {}) {
+  addStyleOnce();
+
+  const canvas = element('canvas', {
+    class: 'draw-canvas', width: PAD_SIZE, height: PAD_SIZE, tabindex: '0', role: 'img',
+    'aria-label': 'Drawing pad: draw a digit with a mouse, finger or pen. Ctrl+Z or Cmd+Z undoes the last stroke.',
+  });
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.lineCap = 'round';
+  ctx.lineJoin = 'round';
+
+  const preview = element('canvas', {
+    width: SIDE, height: SIDE, role: 'img', 'aria-label': 'The drawing as the network sees it, 28 by 28 pixels',
+  });
+  const previewCtx = preview.getContext('2d');
+  const previewPixels = previewCtx.createImageData(SIDE, SIDE);
+
+  const sizeInput = element('input', { type: 'range', min: '6', max: '40', step: '1', value: '18' });
+  const sizeOutput = element('output', { text: '18', 'aria-hidden': 'true' });
+  const penButton = element('button', { type: 'button', class: 'draw-button', 'aria-pressed': 'true', text: 'Pen' });
+  const eraserButton = element('button', { type: 'button', class: 'draw-button', 'aria-pressed': 'false', text: 'Eraser' });
+  const undoButton = element('button', {
+    type: 'button', class: 'draw-button', 'aria-disabled': 'true', 'aria-keyshortcuts': 'Control+Z Meta+Z', text: 'Undo',
+  });
+  const clearButton = element('button', { type: 'button', class: 'draw-button', text: 'Clear' });
+  const status = element('span', { class: 'draw-sr', role: 'status' });
+
+  const root = element('div', { class: 'draw-pad' }, [
+    element('div', { class: 'draw-toolbar', role: 'toolbar', 'aria-label': 'Drawing tools' }, [
+      element('label', { class: 'draw-size' }, [element('span', { text: 'Brush size' }), sizeInput, sizeOutput]),
+      element('div', { class: 'draw-group', role: 'group', 'aria-label': 'Tool' }, [penButton, eraserButton]),
+      undoButton,
+      clearButton,
+    ]),
+    element('div', { class: 'draw-surfaces' }, [
+      canvas,
+      element('figure', { class: 'draw-preview' }, [preview, element('figcaption', { text: 'what the network sees' })]),
+    ]),
+    status,
+  ]);
+  container.append(root);
+
+  // History: a base snapshot (null = black) plus up to MAX_STEPS replayable steps:
+  // {kind: 'stroke', colour, points: [{x, y, width}]}, {kind: 'clear'}, {kind: 'image', pixels}.
+  let base = null;
+  const steps = [];
+  let tool = 'pen';
+  let active = null;          // {pointerId, stroke} while a stroke is being drawn
+  let frame = 0;
+  let dirty = false;
+  let current = new Float32Array(SIDE * SIDE);
+  let empty = true;
+  let scratch = null;         // a 28×28 canvas for setImage's upscaling
+  let flatCanvas = null;      // where the oldest step is merged into the base
+
+  function scratchContext() {
+    scratch ??= Object.assign(document.createElement('canvas'), { width: SIDE, height: SIDE });
+    return scratch.getContext('2d');
+  }
+
+  function fillBlack(target) {
+    target.fillStyle = '#000000';
+    target.fillRect(0, 0, PAD_SIZE, PAD_SIZE);
+  }
+
+  function drawImageStep(target, pixels) {
+    const small = scratchContext();
+    const data = small.createImageData(SIDE, SIDE);
+    for (let i = 0; i < pixels.length; i++) {
+      const v = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
+      data.data[4 * i] = data.data[4 * i + 1] = data.data[4 * i + 2] = v;
+      data.data[4 * i + 3] = 255;
+    }
+    small.putImageData(data, 0, 0);
+    fillBlack(target);
+    // Smooth upscaling: the user draws over a soft digit, and re-preprocessing it gives it back.
+    target.imageSmoothingEnabled = true;
+    target.imageSmoothingQuality = 'high';
+    target.drawImage(scratch, 0, 0, PAD_SIZE, PAD_SIZE);
+  }
+
+  function replay(target, step) {
+    if (step.kind === 'clear') return fillBlack(target);
+    if (step.kind === 'image') return drawImageStep(target, step.pixels);
+    target.lineCap = 'round';
+    target.lineJoin = 'round';
+    drawDot(target, step);
+    for (let k = 1; k < step.points.length; k++) drawPiece(target, step, k);
+    drawTail(target, step);
+  }
+
+  function redraw() {
+    if (base) ctx.putImageData(base, 0, 0);
+    else fillBlack(ctx);
+    for (const step of steps) replay(ctx, step);
+  }
+
+  function pushStep(step) {
+    steps.push(step);
+    if (steps.length > MAX_STEPS) {
+      // Flatten the oldest step into the base off screen: the pad itself shows the newest state.
+      flatCanvas ??= Object.assign(document.createElement('canvas'), { width: PAD_SIZE, height: PAD_SIZE });
+      const flatCtx = flatCanvas.getContext('2d', { willReadFrequently: true });
+      if (base) flatCtx.putImageData(base, 0, 0);
+      else fillBlack(flatCtx);
+      replay(flatCtx, steps.shift());
+      base = flatCtx.getImageData(0, 0, PAD_SIZE, PAD_SIZE);
+    }
+    undoButton.setAttribute('aria-disabled', 'false');
+  }
+
+  function measure() {
+    current = preprocessMnist(ctx.getImageData(0, 0, PAD_SIZE, PAD_SIZE));
+    empty = !current.some((v) => v > 0);
+    const pixels = previewPixels.data;
+    for (let i = 0; i < current.length; i++) {
+      const v = Math.round(current[i] * 255);
+      pixels[4 * i] = pixels[4 * i + 1] = pixels[4 * i + 2] = v;
+      pixels[4 * i + 3] = 255;
+    }
+    previewCtx.putImageData(previewPixels, 0, 0);
+    dirty = false;
+  }
+
+  function changed() {
+    dirty = true;
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      if (dirty) measure();
+      onChange?.(current.slice(), { empty });
+    });
+  }
+
+  function announce(text) {
+    status.textContent = text;
+  }
+
+  // --- pointer input
+
+  function samplePoint(event) {
+    const rect = canvas.getBoundingClientRect();
+    const size = Number(sizeInput.value);
+    // Only pens report a meaningful pressure; mice say 0.5 while pressed, touch is unreliable.
+    const pressure = event.pointerType === 'pen' && event.pressure > 0 ? 0.35 + 1.3 * event.pressure : 1;
+    return {
+      x: ((event.clientX - rect.left) * PAD_SIZE) / rect.width,
+      y: ((event.clientY - rect.top) * PAD_SIZE) / rect.height,
+      width: size * pressure,
+    };
+  }
+
+  function addPoint(event) {
+    const { stroke } = active, point = samplePoint(event);
+    const last = stroke.points[stroke.points.length - 1];
+    if (Math.hypot(point.x - last.x, point.y - last.y) < 1) return;
+    stroke.points.push(point);
+    drawPiece(ctx, stroke, stroke.points.length - 1);
+  }
+
+  function endStroke() {
+    if (!active) return;
+    drawTail(ctx, active.stroke);
+    pushStep(active.stroke);
+    active = null;
+    changed();
+  }
+
+  canvas.addEventListener('pointerdown', (event) => {
+    if (active || (event.pointerType === 'mouse' && event.button !== 0)) return;
+    event.preventDefault(); // no text selection or compatibility mouse events while drawing
+    canvas.focus({ preventScroll: true });
+    canvas.setPointerCapture(event.pointerId);
+    const stroke = { kind: 'stroke', colour: tool === 'pen' ? '#ffffff' : '#000000', points: [samplePoint(event)] };
+    active = { pointerId: event.pointerId, stroke };
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    drawDot(ctx, stroke);
+    changed();
+  });
+
+  canvas.addEventListener('pointermove', (event) => {
+    if (!active || event.pointerId !== active.pointerId) return;
+    // Coalesced events carry the samples the browser merged into this frame: smoother curves.
+    const samples = event.getCoalescedEvents?.() ?? [];
+    for (const sample of samples.length ? samples : [event]) addPoint(sample);
+    changed();
+  });
+
+  for (const type of ['pointerup', 'pointercancel', 'lostpointercapture']) {
+    canvas.addEventListener(type, (event) => {
+      if (active && event.pointerId === active.pointerId) endStroke();
+    });
+  }
+
+  // --- toolbar and keyboard
+
+  function setTool(next) {
+    tool = next;
+    penButton.setAttribute('aria-pressed', String(next === 'pen'));
+    eraserButton.setAttribute('aria-pressed', String(next === 'eraser'));
+  }
+
+  function undo() {
+    if (active || steps.length === 0) return;
+    steps.pop();
+    redraw();
+    if (steps.length === 0) undoButton.setAttribute('aria-disabled', 'true');
+    announce('Undone');
+    changed();
+  }
+
+  function clear() {
+    if (active) endStroke();
+    if (dirty) measure();
+    if (empty) return;
+    pushStep({ kind: 'clear' });
+    fillBlack(ctx);
+    announce('Cleared');
+    changed();
+  }
+
+  function setImage(pixels) {
+    if (!pixels || pixels.length !== SIDE * SIDE)
+      throw new RangeError(`setImage: image must hold ${SIDE * SIDE} values (got ${pixels?.length})`);
+    if (active) endStroke();
+    const step = { kind: 'image', pixels: Float32Array.from(pixels) };
+    pushStep(step);
+    replay(ctx, step);
+    changed();
+  }
+
+  sizeInput.addEventListener('input', () => { sizeOutput.textContent = sizeInput.value; });
+  penButton.addEventListener('click', () => setTool('pen'));
+  eraserButton.addEventListener('click', () => setTool('eraser'));
+  undoButton.addEventListener('click', undo);
+  clearButton.addEventListener('click', clear);
+  root.addEventListener('keydown', (event) => {
+    if ((event.ctrlKey || event.metaKey) && !event.shiftKey && !event.altKey && event.key.toLowerCase() === 'z') {
+      event.preventDefault();
+      undo();
+    }
+  });
+
+  fillBlack(ctx);
+  measure();
+
+  return {
+    element: root,
+    getImage() {
+      if (dirty) measure();
+      return current.slice();
+    },
+    isEmpty() {
+      if (dirty) measure();
+      return empty;
+    },
+    clear,
+    setImage,
+  };
+}
