@@ -1,20 +1,34 @@
 // engine.test.mjs — engine.js and the worker against the built WASM (dist/), in Node worker
 // threads: training on real MNIST, errors, stage shapes, pause/resume/stop, and heap leaks.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 
 import { distDir, nodeWorker } from './node-worker.mjs';
 
 const { createEngine, EngineError } = await import(new URL('engine.js', distDir));
 
-async function engineWithMnist() {
+// Every engine a test makes is disposed when the test ends, pass or fail: a live worker thread
+// would otherwise keep Node running until the file's timeout.
+const live = new Set();
+afterEach(async () => {
+  for (const engine of live) await engine.dispose().catch(() => {});
+  live.clear();
+});
+
+async function newEngine() {
   const engine = await createEngine({ worker: nodeWorker() });
+  live.add(engine);
+  return engine;
+}
+
+async function engineWithMnist() {
+  const engine = await newEngine();
   await engine.loadDataset('mnist');
   return engine;
 }
 
 test('loadDataset reports download progress and describes MNIST', async () => {
-  const engine = await createEngine({ worker: nodeWorker() });
+  const engine = await newEngine();
   const events = [];
   const info = await engine.loadDataset('mnist', { onProgress: (e) => events.push(e) });
   assert.equal(info.name, 'mnist');
@@ -32,7 +46,7 @@ test('loadDataset reports download progress and describes MNIST', async () => {
 });
 
 test('configure fills defaults; a bad config is an EngineError naming the field and keeps the model', async () => {
-  const engine = await createEngine({ worker: nodeWorker() });
+  const engine = await newEngine();
   const model = await engine.configure({ latent_grid: 2 });
   assert.equal(model.config.latent_grid, 2);
   assert.deepEqual(model.config.filters, [16, 8]);
@@ -48,7 +62,7 @@ test('configure fills defaults; a bad config is an EngineError naming the field 
 });
 
 test('trace returns every stage with its shape', async () => {
-  const engine = await createEngine({ worker: nodeWorker() });
+  const engine = await newEngine();
   await engine.configure({ filters: [6, 5], latent_grid: 3 });
   const result = await engine.trace(new Float32Array(784).map((_, i) => (i % 7) / 7));
   const want = [['conv1', [14, 14, 6]], ['conv2', [7, 7, 5]], ['latent', [3, 3, 1]], ['dense', [7, 7, 5]],
@@ -122,7 +136,7 @@ test('pause, resume and stop; requests are answered during training', async () =
 });
 
 test('20 configure/dispose cycles do not grow the heap', async () => {
-  const engine = await createEngine({ worker: nodeWorker() });
+  const engine = await newEngine();
   await engine.configure({});
   await engine.disposeModel();
   const start = await engine.heap();

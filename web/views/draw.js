@@ -140,34 +140,42 @@ export function corrupt(image, { noise = 0, occlusion = 0, seed = 1 } = {}) {
 // ---------------------------------------------------------------------------------------------
 // The drawing pad (browser only)
 
+// Colours derive from the surrounding text colour (currentColor), so the pad reads well on a
+// light page and on a dark one without knowing either; only the drawing surfaces are fixed black.
 const STYLE = `
-.draw-pad { display: flex; flex-direction: column; gap: 0.6rem; max-width: 100%; color: #1b1b1b; }
+.draw-pad { display: flex; flex-direction: column; gap: 0.6rem; max-width: 100%; }
 .draw-toolbar { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4rem; }
 .draw-group { display: inline-flex; gap: 0.25rem; }
 .draw-button {
   font: inherit; font-size: 0.9rem; min-height: 2.5rem; min-width: 2.75rem; padding: 0.25rem 0.7rem;
-  color: #1b1b1b; background: #ffffff; border: 1px solid #5f5f5f; border-radius: 6px; cursor: pointer;
+  color: inherit; background: transparent; border: 1px solid color-mix(in srgb, currentColor 60%, transparent);
+  border-radius: 6px; cursor: pointer;
 }
-.draw-button:hover { background: #ececec; }
-.draw-button[aria-pressed="true"] { color: #ffffff; background: #1b1b1b; border-color: #1b1b1b; }
-.draw-button[aria-disabled="true"] { color: #6a6a6a; background: #f4f4f4; border-color: #b0b0b0; cursor: default; }
+.draw-button:hover { background: color-mix(in srgb, currentColor 10%, transparent); }
+.draw-button[aria-pressed="true"] {
+  font-weight: 700; border-color: currentColor; box-shadow: inset 0 0 0 1px currentColor;
+  background: color-mix(in srgb, currentColor 22%, transparent);
+}
+.draw-button[aria-disabled="true"] { opacity: 0.5; cursor: default; }
+.draw-button[aria-disabled="true"]:hover { background: transparent; }
 .draw-size { display: inline-flex; align-items: center; gap: 0.4rem; font-size: 0.9rem; }
-.draw-size input { width: 6.5rem; accent-color: #1b1b1b; }
+.draw-size input { width: 6.5rem; margin: 0; }
 .draw-size output { min-width: 1.6rem; font-variant-numeric: tabular-nums; }
 .draw-surfaces { display: flex; align-items: flex-start; gap: 0.75rem; }
 .draw-canvas {
   display: block; flex: 0 1 ${PAD_SIZE}px; min-width: 0; width: 100%; max-width: ${PAD_SIZE}px; height: auto;
   aspect-ratio: 1 / 1; background: #000000; border-radius: 4px; cursor: crosshair;
+  box-shadow: 0 0 0 1px color-mix(in srgb, currentColor 45%, transparent);
   touch-action: none; user-select: none; -webkit-user-select: none; -webkit-touch-callout: none;
 }
 .draw-preview { flex: 0 0 auto; margin: 0; display: flex; flex-direction: column; align-items: center; gap: 0.3rem; }
 .draw-preview canvas {
-  display: block; width: 84px; height: 84px; background: #000000; border: 1px solid #5f5f5f;
-  image-rendering: pixelated;
+  display: block; width: 84px; height: 84px; background: #000000;
+  border: 1px solid color-mix(in srgb, currentColor 45%, transparent); image-rendering: pixelated;
 }
 .draw-preview figcaption { font-size: 0.8rem; max-width: 6.5rem; text-align: center; line-height: 1.2; }
 .draw-button:focus-visible, .draw-size input:focus-visible, .draw-canvas:focus-visible {
-  outline: 3px solid #0b57d0; outline-offset: 2px;
+  outline: 3px solid currentColor; outline-offset: 2px;
 }
 .draw-sr {
   position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
@@ -398,9 +406,14 @@ export function createDrawPad(container, { onChange } = {}) {
 
   canvas.addEventListener('pointerdown', (event) => {
     if (active || (event.pointerType === 'mouse' && event.button !== 0)) return;
-    event.preventDefault(); // no text selection or compatibility mouse events while drawing
-    canvas.focus({ preventScroll: true });
-    canvas.setPointerCapture(event.pointerId);
+    // Mouse presses focus the canvas natively (so Ctrl+Z works); touch and pen drags do not.
+    if (event.pointerType !== 'mouse' && document.activeElement !== canvas)
+      canvas.focus({ preventScroll: true, focusVisible: false });
+    try {
+      canvas.setPointerCapture(event.pointerId); // keeps the stroke when the pointer leaves the pad
+    } catch {
+      // The pointer is already gone (or synthetic): the stroke still ends on pointerup.
+    }
     const stroke = { kind: 'stroke', colour: tool === 'pen' ? '#ffffff' : '#000000', points: [samplePoint(event)] };
     active = { pointerId: event.pointerId, stroke };
     ctx.lineCap = 'round';
