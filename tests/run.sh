@@ -12,3 +12,6 @@ ctest --test-dir out/wasm --output-on-failure
 
 echo "== Node tests: engine.js and the worker on the built WASM"
 node --test --test-timeout=300000 tests/node/
+
+echo "== Browser tests in headless Chromium"
+node --test --test-timeout=600000 tests/browser/

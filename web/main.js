@@ -358,7 +358,10 @@ async function train() {
                         label: describeRun(state.model.config) });
       renderRuns();
     }
-    status(`Trained ${result.epochs} epoch${result.epochs === 1 ? '' : 's'} at ${Math.round(result.samplesPerSec).toLocaleString('en')} images/s`);
+    const speed = `${Math.round(result.samplesPerSec).toLocaleString('en')} images/s`;
+    status(result.epochs
+      ? `Trained ${result.epochs} epoch${result.epochs === 1 ? '' : 's'} at ${speed}`
+      : `Stopped after ${result.samples.toLocaleString('en')} images (${speed}); no epoch finished`);
   } catch (e) {
     showError(e.code === 'diverged' ? `${e.message}` : `Training stopped: ${e.message}`);
     status('Training stopped');

@@ -83,7 +83,8 @@ export function createConfigForm(form, { onChange }) {
     const config = structuredClone(DEFAULT_CONFIG);
     const errors = {};
     for (const { field, input, wrap, err } of inputs.values()) {
-      const message = validateField(field, input.value);
+      // A half-typed number ("1e", "-") reads as '' from a number input: say what it is.
+      const message = input.validity?.badInput ? `${field.name ?? field.id} must be a number` : validateField(field, input.value);
       wrap.classList.toggle('invalid', Boolean(message));
       err.textContent = message;
       input.setAttribute('aria-invalid', message ? 'true' : 'false');

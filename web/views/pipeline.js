@@ -107,7 +107,7 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
   function buildSliders(el, g) {
     const box = document.createElement('div');
     box.className = 'sliders';
-    box.style.gridTemplateColumns = `repeat(${g <= 3 ? 1 : 2}, minmax(130px, 1fr))`;
+    box.style.gridTemplateColumns = `repeat(${g <= 3 ? 1 : 2}, minmax(min-content, 1fr))`;
     sliders = [];
     for (let k = 0; k < g * g; k++) {
       const row = document.createElement('label');
@@ -160,8 +160,11 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
     container.append(input);
     cards.set('input', { big: inputCanvas, shape: stages.at(-1).shape });
     for (const s of stages) {
-      container.append(arrow());
+      // An arrow and the card it points to wrap together.
+      const step = document.createElement('div');
+      step.className = 'step';
       const el = card(s.name, s.shape);
+      step.append(arrow(), el);
       if (s.name === 'latent') {
         buildSliders(el, s.shape[0]);
         cards.set(s.name, { shape: s.shape });
@@ -181,7 +184,7 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
         }
       }
       explain(el, s.name);
-      container.append(el);
+      container.append(step);
     }
   }
 
