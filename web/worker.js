@@ -152,6 +152,11 @@ async function loadDataset(core, { name }) {
     for (const f of Object.values(got)) core.free(f.ptr);
     throw e;
   }
+  if (run) {
+    // A run started while this download was under way: it keeps its data set.
+    for (const f of Object.values(got)) core.free(f.ptr);
+    throw new EngineError('busy', 'cannot change the data set while training: stop the run first');
+  }
   freeDataset(core);
   const split = (images, labels) => {
     // Labels are small and read by JS: they leave the heap; images stay there as uint8.
@@ -210,7 +215,10 @@ async function evaluateTest(core, m, d, limit = d.test.count) {
     const n = Math.min(EVAL_CHUNK, limit - start);
     const r = m.evaluateU8(d.test.dataPtr + start * size, n);
     for (const k in sums) sums[k] += r[k] * n;
-    if (run) await yieldToInbox();
+    if (run) {
+      await yieldToInbox();
+      if (run?.stopping) return null; // stopped or disposed meanwhile: the model may be gone
+    }
   }
   for (const k in sums) sums[k] /= limit;
   return sums;
@@ -256,14 +264,15 @@ async function train(core, { epochs }) {
           activeMs += now - sliceStart;
           await yieldToInbox();
           while (run.paused && !run.stopping) await new Promise((resolve) => { run.resume = resolve; });
-          if (run.stopping) break;
           sliceStart = performance.now();
+          if (run.stopping) break;
           if (now - rateStart > 2000) { rateStart = sliceStart; rateSamples = 0; }
         }
       }
-      if (run.stopping && done < batches) break;
+      if (run.stopping) break; // a stopped epoch is not evaluated, even if its last batch ran
       activeMs += performance.now() - sliceStart;
       const val = await evaluateTest(core, m, d);
+      if (!val) break;
       const record = { epoch, trainLoss: lossSum / done, valLoss: val.loss, mse: val.mse, psnr: val.psnr,
                        ssim: val.ssim, seconds: (performance.now() - epochStart) / 1000 };
       history.push(record);
@@ -352,7 +361,11 @@ async function handle(core, msg) {
       return { images, stages };
     }
     case 'encode': return { latents: requireModel().encode(msg.images) };
-    case 'evaluate': return evaluateTest(core, requireModel(), requireDataset(), msg.limit);
+    case 'evaluate': {
+      const result = await evaluateTest(core, requireModel(), requireDataset(), msg.limit);
+      if (!result) throw new EngineError('busy', 'the run stopped during this evaluation: ask again');
+      return result;
+    }
     case 'testImages': return testImages(core, msg);
     case 'getWeights': return { weights: requireModel().getParams() };
     case 'setWeights': {
