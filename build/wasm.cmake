@@ -12,7 +12,7 @@ set(AEVP_WASM_EXPORTS
   ae_stage_info ae_trace_size ae_trace ae_trace_latent
   ae_encode ae_decode
   ae_get_params ae_set_params ae_tensor_count ae_tensor_info
-  ae_save ae_free ae_idx_info
+  ae_save ae_load ae_load_metadata ae_free ae_idx_info
   ae_mse ae_psnr ae_ssim
   aew_heap_used)
 list(TRANSFORM AEVP_WASM_EXPORTS PREPEND "_")

@@ -106,6 +106,19 @@ int ae_tensor_info(const ae_model *m, int i, ae_tensor *out);
 // ae_tensor_info, __metadata__ with format "aevp", format_version, config, and the string fields
 // of metadata_json (an object, may be NULL). *out is malloc'd: release it with ae_free.
 int ae_save(const ae_model *m, const char *metadata_json, uint8_t **out, size_t *len);
+// Builds a model from a model file written by ae_save (or by anything else that follows the
+// README's "Model files"): the model comes from __metadata__.config (ae_create's checks apply),
+// and the file must hold exactly that model's tensors, F32 with its shapes, whose data_offsets
+// tile the data section with no gap, overlap or extra byte, and no NaN/Inf. The file is at most
+// 256 MiB, its JSON header at most 1 MiB. On failure returns NULL, sets *status (if not NULL) to
+// AE_ERR_DATA (AE_ERR_ARG for NULL bytes), or to ae_create's status for a bad config, and
+// ae_last_error() says what is wrong.
+// The optimizer state is fresh: steps count from 0.
+ae_model *ae_load(const uint8_t *bytes, size_t len, int *status);
+// The __metadata__ object of a model file as JSON (format, format_version, config, dataset, ...),
+// checking only the header's framing, so a page can show what a file is even when ae_load refuses
+// it (a newer format_version, say). *json_out is malloc'd: release it with ae_free.
+int ae_load_metadata(const uint8_t *bytes, size_t len, char **json_out);
 void ae_free(void *p);
 
 // Checks an unsigned-byte IDX file (MNIST's format) in memory: rank (1 labels, 3 images) and

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "aevp.h"
+#include "error.h"
 #include "idx.h"
 #include "model.h"
 #include "optim.h"
@@ -16,7 +17,7 @@ static char last_error[512] = "";
 
 const char *ae_last_error(void) { return last_error; }
 
-static int fail(int status, const char *fmt, ...) {
+int ae_fail(int status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
@@ -24,9 +25,9 @@ static int fail(int status, const char *fmt, ...) {
     return status;
 }
 
-#define REQUIRE(cond, ...)                                  \
-    do {                                                    \
-        if (!(cond)) return fail(AE_ERR_ARG, __VA_ARGS__);  \
+#define REQUIRE(cond, ...)                                    \
+    do {                                                      \
+        if (!(cond)) return ae_fail(AE_ERR_ARG, __VA_ARGS__); \
     } while (0)
 
 ae_model *ae_create(const char *config_json, int *status) {
@@ -37,12 +38,12 @@ ae_model *ae_create(const char *config_json, int *status) {
     rc = config_parse(&cfg, config_json, last_error, sizeof last_error);
     if (rc == AE_OK) {
         m = calloc(1, sizeof *m);
-        if (!m) rc = fail(AE_ERR_NOMEM, "out of memory creating the model");
+        if (!m) rc = ae_fail(AE_ERR_NOMEM, "out of memory creating the model");
     }
     if (rc == AE_OK) rc = model_init(m, &cfg, last_error, sizeof last_error);
     if (rc == AE_OK) {
         m->config_json = config_to_json(&m->cfg);
-        if (!m->config_json) rc = fail(AE_ERR_NOMEM, "out of memory writing the config");
+        if (!m->config_json) rc = ae_fail(AE_ERR_NOMEM, "out of memory writing the config");
     }
     if (status) *status = rc;
     if (rc != AE_OK && m) {
@@ -85,11 +86,11 @@ static int train_loaded(ae_model *m, int n, float *loss) {
     double value = model_loss_and_grads(m, n);
     if (!isfinite(value) || !all_finite(m->grads, m->param_count)) {
         if (loss) *loss = (float)value;
-        return fail(AE_ERR_DIVERGED,
-                    "training diverged at step %d: the loss is %s; the weights were kept as they "
-                    "were before this batch. Lower the learning rate (now %g) and resume.",
-                    m->steps + 1, isfinite(value) ? "finite but a gradient is not" : "not a number",
-                    m->cfg.learning_rate);
+        return ae_fail(AE_ERR_DIVERGED,
+                       "training diverged at step %d: the loss is %s; the weights were kept as they "
+                       "were before this batch. Lower the learning rate (now %g) and resume.",
+                       m->steps + 1, isfinite(value) ? "finite but a gradient is not" : "not a number",
+                       m->cfg.learning_rate);
     }
     m->steps++;
     float *m1 = m->moments, *m2 = m->moments + m->param_count;
@@ -289,11 +290,11 @@ int ae_get_params(const ae_model *m, float *out) {
 int ae_set_params(ae_model *m, const float *in, size_t count) {
     REQUIRE(m && in, "no model or parameters");
     if (count != m->param_count)
-        return fail(AE_ERR_DATA, "parameters: this model has %zu, the buffer holds %zu",
-                    m->param_count, count);
+        return ae_fail(AE_ERR_DATA, "parameters: this model has %zu, the buffer holds %zu",
+                       m->param_count, count);
     for (size_t i = 0; i < count; i++)
         if (!isfinite(in[i]))
-            return fail(AE_ERR_DATA, "parameters: value %zu is not finite (%g)", i, (double)in[i]);
+            return ae_fail(AE_ERR_DATA, "parameters: value %zu is not finite (%g)", i, (double)in[i]);
     memcpy(m->params, in, count * sizeof(float));
     memset(m->moments, 0, 2 * count * sizeof(float));
     m->steps = 0;
