@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make-presets.sh — trains the preset gallery with the native trainer at fixed seeds and writes
+# web/presets/ (model files + presets.json). The outputs are committed; rerun to regenerate.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+trainer=out/native/aevp-train
+[[ -x $trainer ]] || { echo "make-presets: build first (bash build/build.sh)" >&2; exit 1; }
+mkdir -p web/presets
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# name | data set | epochs | config | title | description
+presets=(
+  'mnist-3x3|mnist|4|{"latent_grid":3,"seed":1}|MNIST, 3×3 latent|The original AeVP model: 9 numbers hold a digit.'
+  'mnist-2x2|mnist|4|{"latent_grid":2,"seed":1}|MNIST, 2×2 latent|Only 4 numbers: blurrier digits, easier to explore by hand.'
+  'mnist-1x1|mnist|4|{"latent_grid":1,"seed":1}|MNIST, a single number|One slider sweeps through the digits the decoder knows.'
+  'fashion-4x4|fashion|4|{"latent_grid":4,"filters":[16,16],"seed":1}|Fashion-MNIST, 4×4 latent|Clothes need more numbers than digits.'
+)
+
+index='[]'
+for line in "${presets[@]}"; do
+  IFS='|' read -r name data epochs config title description <<<"$line"
+  echo "$config" >"$tmp/$name.json"
+  "$trainer" --data "$data" --config "$tmp/$name.json" --epochs "$epochs" --json \
+    --out "web/presets/$name.safetensors" >"$tmp/$name.log"
+  last=$(tail -n 1 "$tmp/$name.log")
+  echo "make-presets: $name: $last" >&2
+  index=$(node -e '
+    const [index, name, data, title, description, last] = process.argv.slice(1);
+    const list = JSON.parse(index);
+    const m = JSON.parse(last);
+    list.push({ name, dataset: data, title, description, file: `${name}.safetensors`, epochs: m.epoch,
+                val_loss: m.val_loss, val_psnr: m.val_psnr, val_ssim: m.val_ssim });
+    console.log(JSON.stringify(list));' "$index" "$name" "$data" "$title" "$description" "$last")
+done
+node -e 'console.log(JSON.stringify({ made_by: "bash build/make-presets.sh", presets: JSON.parse(process.argv[1]) }, null, 1))' "$index" >web/presets/presets.json
