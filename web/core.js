@@ -73,18 +73,19 @@ export async function loadCore(wasmBytes) {
   }
 
   class Model {
-    constructor(configJson) {
-      const text = cString(configJson);
+    // From a config JSON string, or (bytes given) from a model file: ae_load checks it strictly.
+    constructor(configJson, fileBytes = null) {
+      const source = fileBytes ? copyIn(fileBytes) : cString(configJson);
       try {
         const status = malloc(4);
         try {
-          this.ptr = c.ae_create(text, status);
+          this.ptr = fileBytes ? c.ae_load(source, fileBytes.length, status) : c.ae_create(source, status);
           if (!this.ptr) check(i32()[status >> 2] || 1);
         } finally {
           c.free(status);
         }
       } finally {
-        c.free(text);
+        c.free(source);
       }
       this.config = JSON.parse(string(c.ae_config_json(this.ptr)));
       this.inputSize = c.ae_input_size(this.ptr);
@@ -267,6 +268,22 @@ export async function loadCore(wasmBytes) {
     }
   }
 
+  // The __metadata__ of a model file as an object (framing checked, tensors not).
+  function fileMetadata(bytes) {
+    const src = copyIn(bytes);
+    try {
+      return withBuffers([4], (out) => {
+        check(c.ae_load_metadata(src, bytes.length, out));
+        const ptr = u32()[out >> 2];
+        const text = string(ptr);
+        c.ae_free(ptr);
+        return JSON.parse(text);
+      });
+    } finally {
+      c.free(src);
+    }
+  }
+
   // Checks IDX bytes in the heap; returns {rank, dims}.
   function idxInfo(ptr, length) {
     return withBuffers([4, 12], (rank, dims) => {
@@ -278,6 +295,7 @@ export async function loadCore(wasmBytes) {
 
   return {
     Model,
+    fileMetadata,
     idxInfo,
     malloc,
     free: (ptr) => c.free(ptr),

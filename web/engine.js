@@ -99,6 +99,13 @@ class Engine {
     return this.request('trace', args, transfer);
   }
 
+  // Replaces the model with one read from a model file (safetensors bytes): {config, params,
+  // ..., metadata}. A file that does not check out is an EngineError and the model stays.
+  load(bytes) {
+    const copy = Uint8Array.from(bytes);
+    return this.request('load', { bytes: copy }, [copy.buffer]);
+  }
+
   // The sizes of a config ({config, params, flopsPerSample, ...}) without touching the model.
   describe(config = {}) { return this.request('describe', { config }); }
 

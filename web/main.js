@@ -1,6 +1,8 @@
 // main.js — wires the page: the engine, the views and the user's actions. Holds the page state
 // in one object; the views draw what they are given and the engine does all the computing.
+import * as autosave from './autosave.js';
 import { createEngine } from './engine.js';
+import { decodeWeights, encodeWeights, fitsInLink, listenHash, parseHash, serializeHash, writeHash } from './state.js';
 import { createLossChart, createRunsChart, RUN_COLOURS } from './views/charts.js';
 import { createConfigForm, DEFAULT_CONFIG } from './views/config.js';
 import { corrupt, createDrawPad } from './views/draw.js';
@@ -28,6 +30,11 @@ const state = {
   runs: [],
   runNumber: 0,
   lastTrace: null,
+  history: [],
+  epochOffset: 0,      // epochs already done when a run resumes after a reload
+  epochsPlanned: 0,
+  slidersMoved: false,
+  restoring: true,     // no autosave or hash writes until the page has been set up
 };
 
 const status = (text) => { $('status').textContent = text; };
@@ -42,12 +49,18 @@ $('error-close').addEventListener('click', () => { $('error-banner').hidden = tr
 const lossChart = createLossChart($('loss-chart'));
 const runsChart = createRunsChart($('runs-chart'));
 const pipeline = createPipeline($('pipeline'), $('legend'), {
-  onLatent: (latent) => requestDecode(latent),
-  onReset: () => { if (state.lastTrace) { pipeline.setSliders(state.lastTrace.latent); requestDecode(state.lastTrace.latent); } },
-  onRandom: () => { const z = pipeline.randomLatent(); pipeline.setSliders(z); requestDecode(z); },
+  onLatent: (latent) => { state.slidersMoved = true; requestDecode(latent); viewChanged(); },
+  onReset: () => {
+    if (!state.lastTrace) return;
+    state.slidersMoved = false;
+    pipeline.setSliders(state.lastTrace.latent);
+    requestDecode(state.lastTrace.latent);
+    viewChanged();
+  },
+  onRandom: () => { state.slidersMoved = true; const z = pipeline.randomLatent(); pipeline.setSliders(z); requestDecode(z); viewChanged(); },
 });
 const form = createConfigForm($('config-form'), { onChange: ({ config }) => configChanged(config) });
-const pad = createDrawPad($('draw-host'), { onChange: () => { if (state.source === 'draw') refresh(); } });
+const pad = createDrawPad($('draw-host'), { onChange: () => { if (state.source === 'draw') { state.slidersMoved = false; refresh(); viewChanged(); } } });
 
 // ---------------------------------------------------------------- input
 function cleanInput() {
@@ -74,8 +87,14 @@ async function refresh() {
       const trace = await state.engine.trace(input, { target: cleanInput() });
       state.lastTrace = trace;
       pipeline.renderInput(input);
-      pipeline.renderTrace(trace);
-      renderMetrics(trace.output, cleanInput(), trace.metrics);
+      if (state.slidersMoved) {
+        // The user's slider values stay: only the encoder side follows the new input.
+        pipeline.renderTrace({ ...trace, stages: trace.stages.slice(0, 2) }, { keepSliders: true });
+        requestDecode(pipeline.currentLatent());
+      } else {
+        pipeline.renderTrace(trace);
+        renderMetrics(trace.output, cleanInput(), trace.metrics);
+      }
     } while (traceAgain);
   } catch (e) {
     showError(e.message);
@@ -112,7 +131,8 @@ async function pickTestImage(index) {
   const { images, labels } = await state.engine.testImages({ count: 1, offset: index });
   state.testImage = images;
   $('test-caption').textContent = `Test image #${index} · label: ${d.classes[labels[0]]}`;
-  if (state.source === 'test') refresh();
+  if (state.source === 'test') { state.slidersMoved = false; refresh(); }
+  viewChanged();
 }
 
 function randomTestIndex() {
@@ -127,20 +147,33 @@ function randomTestIndex() {
 $('btn-random').addEventListener('click', () => pickTestImage(randomTestIndex()));
 $('class-select').addEventListener('change', () => pickTestImage(randomTestIndex()));
 
+function setSource(source) {
+  state.source = source;
+  document.querySelector(`input[name=source][value=${source}]`).checked = true;
+  $('draw-host').hidden = source !== 'draw';
+  $('test-host').hidden = source !== 'test';
+}
+
 for (const radio of document.querySelectorAll('input[name=source]')) {
   radio.addEventListener('change', () => {
-    state.source = radio.value;
-    $('draw-host').hidden = state.source !== 'draw';
-    $('test-host').hidden = state.source !== 'test';
+    setSource(radio.value);
+    state.slidersMoved = false;
     refresh();
+    viewChanged();
   });
+}
+
+function setCorruption(key, value) {
+  state[key] = value;
+  $(key).value = value;
+  $(`${key}-out`).textContent = value.toFixed(2);
 }
 
 for (const [id, key] of [['noise', 'noise'], ['occlusion', 'occlusion']]) {
   $(id).addEventListener('input', () => {
-    state[key] = Number($(id).value);
-    $(`${id}-out`).textContent = state[key].toFixed(2);
+    setCorruption(key, Number($(id).value));
     refresh();
+    viewChanged();
   });
 }
 
@@ -235,9 +268,14 @@ function renderFacts(described, config) {
 }
 
 async function applyModel(config) {
-  const model = await state.engine.configure(config);
+  await adoptModel(await state.engine.configure(config));
+}
+
+// A new model in the engine (configured, loaded from a file or a preset): the views follow.
+async function adoptModel(model) {
   const sameShape = state.model && JSON.stringify(state.model.stages) === JSON.stringify(model.stages);
   state.model = model;
+  state.slidersMoved = false;
   if (!sameShape) pipeline.setModel(model);
   await updateFilters();
   await updateLatentStats();
@@ -304,11 +342,11 @@ function setTraining(on) {
 let lastLiveTrace = 0, lastLiveStats = 0;
 function onProgress(e) {
   if (e.kind === 'batch') {
-    const x = e.epoch - 1 + e.batch / e.batches;
+    const x = state.epochOffset + e.epoch - 1 + e.batch / e.batches;
     lossChart.addTrain(x, e.loss);
-    $('train-bar').value = x / e.epochs;
+    $('train-bar').value = x / state.epochsPlanned;
     $('train-numbers').textContent =
-      `epoch ${e.epoch}/${e.epochs} · batch ${e.batch}/${e.batches} · loss ${e.loss.toFixed(4)}\n` +
+      `epoch ${state.epochOffset + e.epoch}/${state.epochsPlanned} · batch ${e.batch}/${e.batches} · loss ${e.loss.toFixed(4)}\n` +
       `${Math.round(e.samplesPerSec).toLocaleString('en')} images/s · ${minutes(e.eta)} left`;
     const now = performance.now();
     if (now - lastLiveTrace > LIVE_TRACE_MS) {
@@ -320,12 +358,15 @@ function onProgress(e) {
       updateLatentStats();
     }
   } else if (e.kind === 'epoch') {
-    lossChart.addValidation(e.epoch, e.valLoss);
-    state.history.push(e);
+    const record = { ...e, epoch: state.epochOffset + e.epoch };
+    lossChart.addValidation(record.epoch, record.valLoss);
+    state.history.push(record);
     renderTestAverages(state.history);
     updateFilters();
     updateLatentStats();
     refresh();
+    // The last completed epoch is what a reload resumes from.
+    saveNow({ interrupted: { epochsDone: record.epoch, epochs: state.epochsPlanned } });
   }
 }
 
@@ -339,17 +380,24 @@ function describeRun(config) {
   return diff.length ? diff.join(', ') : 'same as #1';
 }
 
-async function train() {
+// resume: {epochsDone} to go on with the current model and history after a reload.
+async function train({ resume = null } = {}) {
   const { config } = form.read();
   if (!config) return;
   $('error-banner').hidden = true;
   setTraining(true);
-  state.history = [];
-  lossChart.reset();
+  if (!resume) {
+    state.history = [];
+    lossChart.reset();
+  }
+  state.epochOffset = resume ? resume.epochsDone : 0;
+  state.epochsPlanned = config.epochs;
   try {
-    await applyModel(config);
-    status('Training…');
-    const result = await state.engine.train({ epochs: config.epochs, onProgress });
+    if (!resume) await applyModel(config);
+    status(resume ? `Resuming the interrupted run after epoch ${resume.epochsDone}…` : 'Training…');
+    const result = await state.engine.train({ epochs: config.epochs - state.epochOffset, onProgress });
+    result.history = state.history.slice();
+    result.epochs = result.history.length;
     const gflops = result.samplesPerSec * state.model.flopsPerSample / 1e9;
     if (result.samples > 5000) localStorage.setItem(GFLOPS_KEY, String(gflops));
     if (result.history.length) {
@@ -369,6 +417,7 @@ async function train() {
     setTraining(false);
     configChanged(form.read().config);
     refresh();
+    saveNow({ interrupted: null });
   }
 }
 
@@ -388,7 +437,7 @@ function renderRuns() {
   }));
 }
 
-$('btn-train').addEventListener('click', train);
+$('btn-train').addEventListener('click', () => train());
 $('btn-pause').addEventListener('click', async () => {
   state.paused = !state.paused;
   $('btn-pause').textContent = state.paused ? 'Resume' : 'Pause';
@@ -396,6 +445,260 @@ $('btn-pause').addEventListener('click', async () => {
   await (state.paused ? state.engine.pause() : state.engine.resume());
 });
 $('btn-stop').addEventListener('click', () => state.engine.stop());
+
+// ---------------------------------------------------------------- share links
+function linkState() {
+  const config = form.read().config ?? state.model?.config ?? DEFAULT_CONFIG;
+  const { input, ...rest } = config;
+  return {
+    dataset: state.dataset?.name ?? 'mnist',
+    config: rest,
+    view: {
+      source: state.source,
+      testIndex: state.testIndex,
+      latent: state.slidersMoved ? Array.from(pipeline.currentLatent()) : null,
+      noise: state.noise,
+      occlusion: state.occlusion,
+    },
+    weights: null,
+  };
+}
+
+let hashTimer = 0, saveTimer = 0;
+// The address bar and the autosave follow the user's work (debounced: sliders move fast).
+function viewChanged() {
+  if (state.restoring) return;
+  clearTimeout(hashTimer);
+  hashTimer = setTimeout(() => writeHash(window, linkState()), 250);
+  if (!state.training) {
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(() => saveNow(), 1500);
+  }
+}
+
+$('btn-share').addEventListener('click', async () => {
+  const note = $('share-note');
+  let hash = serializeHash(linkState());
+  let message = 'Link copied: it opens this data set, configuration and view.';
+  if ($('share-weights').checked && state.model) {
+    const w = await encodeWeights(await state.engine.getWeights());
+    const withWeights = serializeHash({ ...linkState(), weights: w });
+    if (fitsInLink(withWeights)) {
+      hash = withWeights;
+      message = `Link copied with the weights (${(withWeights.length / 1024).toFixed(1)} KB): it opens this very model.`;
+    } else {
+      message = `The weights of this model do not fit in a link (${(withWeights.length / 1024).toFixed(1)} KB; links stay under 8 KB), so the link has the settings only. Export the model file to share the weights.`;
+    }
+  }
+  const url = location.href.replace(/#.*$/, '') + hash;
+  try {
+    await navigator.clipboard.writeText(url);
+  } catch {
+    message = `Copy this link: ${url}`;
+  }
+  note.textContent = message;
+  note.hidden = false;
+});
+
+// Applies a parsed link: data set, configuration (and weights if the link has them), view.
+async function applyLink({ state: link, errors }) {
+  if (errors.length) showError(`${errors.join('; ')}. The rest of the link was applied.`);
+  if (!state.dataset || state.dataset.name !== link.dataset) {
+    document.querySelector(`input[name=dataset][value=${link.dataset}]`).checked = true;
+    await loadDataset(link.dataset);
+  }
+  const { config } = form.write({ ...DEFAULT_CONFIG, ...link.config });
+  if (config) {
+    const current = state.model?.config;
+    const same = current && JSON.stringify({ ...current, input: undefined, epochs: 0 }) ===
+      JSON.stringify({ ...config, input: undefined, epochs: 0 });
+    if (link.weights) {
+      try {
+        const model = await state.engine.configure(config);
+        await state.engine.setWeights(await decodeWeights(link.weights, model.params));
+        await adoptModel(model);
+      } catch (e) {
+        showError(`The weights in this link could not be used (${e.message}); the model has the link's settings but is untrained.`);
+        await applyModel(config);
+      }
+    } else if (!same) {
+      await applyModel(config);
+    }
+    configChanged(config);
+  }
+  setSource(link.view.source);
+  setCorruption('noise', link.view.noise);
+  setCorruption('occlusion', link.view.occlusion);
+  await pickTestImage(Math.min(link.view.testIndex, (state.dataset?.test ?? 1) - 1));
+  if (link.view.latent && state.model && link.view.latent.length === state.model.latentDim) {
+    state.slidersMoved = true;
+    pipeline.setSliders(Float32Array.from(link.view.latent));
+    await refresh();
+  }
+}
+
+listenHash(window, (parsed) => {
+  if (state.training) { showError('This link was not applied while training: stop the run, then reload the link.'); return; }
+  applyLink(parsed);
+});
+
+// ---------------------------------------------------------------- autosave
+async function saveNow(extra = {}) {
+  if (state.restoring || !state.model || !state.dataset) return;
+  try {
+    const modelFile = await state.engine.save({ dataset: state.dataset.name });
+    await autosave.save({
+      dataset: state.dataset.name,
+      config: form.read().config ?? state.model.config,
+      modelFile,
+      history: state.history,
+      chart: lossChart.data(),
+      runs: state.runs,
+      runNumber: state.runNumber,
+      view: linkState().view,
+      drawing: Array.from(pad.getImage()),
+      interrupted: null,
+      ...extra,
+    });
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+async function restore(record) {
+  document.querySelector(`input[name=dataset][value=${record.dataset}]`).checked = true;
+  if (!(await loadDataset(record.dataset))) return false;
+  try {
+    await adoptModel(await state.engine.load(record.modelFile));
+  } catch (e) {
+    showError(`The saved model could not be restored (${e.message}); starting from a trained preset instead.`);
+    return false;
+  }
+  form.write(record.config);
+  state.runs = record.runs ?? [];
+  state.runNumber = record.runNumber ?? state.runs.length;
+  state.history = record.history ?? [];
+  lossChart.restore(record.chart);
+  renderRuns();
+  renderTestAverages(state.history);
+  if (record.drawing?.length === 784) pad.setImage(Float32Array.from(record.drawing));
+  await applyLink({ state: { dataset: record.dataset, config: record.config, view: record.view }, errors: [] });
+  return true;
+}
+
+// ---------------------------------------------------------------- model files and presets
+function download(bytes, name) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+$('btn-export').addEventListener('click', async () => {
+  if (!state.model) return;
+  const last = state.history.at(-1);
+  const bytes = await state.engine.save({
+    dataset: state.dataset?.name ?? '', epochs_trained: String(state.history.length),
+    ...(last ? { val_loss: last.valLoss.toFixed(6), val_psnr: last.psnr.toFixed(3), val_ssim: last.ssim.toFixed(4) } : {}),
+  });
+  const g = state.model.config.latent_grid;
+  download(bytes, `aevp-${state.dataset?.name ?? 'model'}-${g}x${g}.safetensors`);
+});
+
+async function importFile(file) {
+  if (state.training) { showError('Stop the training run before loading a model file.'); return; }
+  if (file.size > 256 * 2 ** 20) { showError(`${file.name} is ${(file.size / 2 ** 20).toFixed(0)} MB: a model file is far smaller (the limit is 256 MB). Nothing was loaded.`); return; }
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const model = await state.engine.load(bytes);
+    const dataset = model.metadata?.dataset;
+    if ((dataset === 'mnist' || dataset === 'fashion') && dataset !== state.dataset?.name) {
+      document.querySelector(`input[name=dataset][value=${dataset}]`).checked = true;
+      await loadDataset(dataset);
+      await pickTestImage(randomTestIndex());
+    }
+    form.write(model.config);
+    await adoptModel(model);
+    status(`Loaded ${file.name}`);
+    $('train-numbers').textContent = `${file.name} is loaded. Train starts a new run from fresh weights with the settings above.`;
+    viewChanged();
+  } catch (e) {
+    showError(`${file.name} was not loaded: ${e.message}. The current model is unchanged.`);
+  }
+}
+
+$('import-file').addEventListener('change', (e) => {
+  const file = e.target.files[0];
+  e.target.value = '';
+  if (file) importFile(file);
+});
+
+let dragDepth = 0;
+window.addEventListener('dragenter', (e) => { if (e.dataTransfer?.types.includes('Files')) { dragDepth++; $('drop').hidden = false; } });
+window.addEventListener('dragleave', () => { if (--dragDepth <= 0) { dragDepth = 0; $('drop').hidden = true; } });
+window.addEventListener('dragover', (e) => e.preventDefault());
+window.addEventListener('drop', (e) => {
+  e.preventDefault();
+  dragDepth = 0;
+  $('drop').hidden = true;
+  const file = e.dataTransfer?.files?.[0];
+  if (file) importFile(file);
+});
+
+let presets = [];
+async function loadPresetList() {
+  try {
+    const response = await fetch('presets/presets.json');
+    presets = (await response.json()).presets;
+  } catch {
+    presets = [];
+  }
+  $('presets').replaceChildren(...presets.map((p) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'preset';
+    b.dataset.preset = p.name;
+    const title = document.createElement('strong');
+    title.textContent = p.title;
+    const text = document.createElement('span');
+    text.textContent = `${p.description} ${p.epochs} epochs · val loss ${p.val_loss.toFixed(3)} · PSNR ${p.val_psnr.toFixed(1)} dB`;
+    b.append(title, text);
+    b.addEventListener('click', () => loadPreset(p));
+    return b;
+  }));
+}
+
+async function loadPreset(p) {
+  if (state.training) { showError('Stop the training run before choosing a preset.'); return; }
+  const t0 = performance.now();
+  try {
+    const [bytes] = await Promise.all([
+      fetch(`presets/${p.file}`).then((r) => {
+        if (!r.ok) throw new Error(`HTTP ${r.status}`);
+        return r.arrayBuffer();
+      }),
+      state.dataset?.name === p.dataset ? null : (async () => {
+        document.querySelector(`input[name=dataset][value=${p.dataset}]`).checked = true;
+        await loadDataset(p.dataset);
+      })(),
+    ]);
+    const model = await state.engine.load(new Uint8Array(bytes));
+    form.write(model.config);
+    await adoptModel(model);
+    if (!state.testImage || state.testIndex >= state.dataset.test) await pickTestImage(randomTestIndex());
+    else await pickTestImage(state.testIndex);
+    for (const b of document.querySelectorAll('.preset')) b.classList.toggle('active', b.dataset.preset === p.name);
+    state.lastPresetMs = performance.now() - t0;
+    if (!state.training) $('train-numbers').textContent = `${p.title} is loaded, trained for ${p.epochs} epochs. Train starts a new run from fresh weights with the settings above.`;
+    status(`${p.title}: ready in ${Math.round(state.lastPresetMs)} ms`);
+    configChanged(form.read().config);
+    viewChanged();
+  } catch (e) {
+    showError(`The preset "${p.title}" could not be loaded: ${e.message}`);
+  }
+}
 
 // ---------------------------------------------------------------- start
 async function start() {
@@ -408,13 +711,33 @@ async function start() {
     showError(`The engine could not start: ${e.message}. AeVP needs a browser with WebAssembly SIMD and module workers (a current Chrome, Edge, Firefox or Safari).`);
     return;
   }
-  document.querySelector('input[name=source][value=test]').checked = true;
-  $('draw-host').hidden = true;
-  $('test-host').hidden = false;
-  if (!(await loadDataset('mnist'))) return;
-  await applyModel(DEFAULT_CONFIG);
-  await pickTestImage(randomTestIndex());
+  await loadPresetList();
+  setSource('test');
+  // A link wins over the autosave; the autosave over the first-visit preset.
+  const saved = await autosave.load();
+  let ready = false;
+  if (location.hash.length > 1) {
+    const parsed = parseHash(location.hash);
+    if (saved && saved.dataset === parsed.state.dataset) ready = await restore(saved);
+    await applyLink(parsed);
+    ready = true;
+  } else if (saved) {
+    ready = await restore(saved);
+  }
+  if (!ready) {
+    const first = presets.find((p) => p.name === 'mnist-3x3') ?? presets[0];
+    if (first) await loadPreset(first);
+    else if (await loadDataset('mnist')) {
+      await applyModel(DEFAULT_CONFIG);
+      await pickTestImage(randomTestIndex());
+    }
+  }
   configChanged(form.read().config);
+  state.restoring = false;
+  const interrupted = !location.hash && saved?.interrupted;
+  if (interrupted && interrupted.epochsDone < interrupted.epochs && ready) {
+    train({ resume: interrupted });
+  }
 }
 
 start();

@@ -344,6 +344,16 @@ async function handle(core, msg) {
       const latent = stages[2].data, output = stages[6].data;
       return { stages, latent, output, metrics: m.compare(output, msg.target ?? msg.image) };
     }
+    case 'load': {
+      // A model file: metadata first (it explains a refusal better), then the strict load.
+      if (run) throw new EngineError('busy', 'cannot load a model while training: stop the run first');
+      if (!(msg.bytes instanceof Uint8Array)) throw new EngineError('arg', 'load needs the file as a Uint8Array');
+      const metadata = core.fileMetadata(msg.bytes);
+      const next = new core.Model(null, msg.bytes);
+      model?.destroy();
+      model = next;
+      return { ...describeModel(model), metadata };
+    }
     case 'describe': {
       // Sizes of a config without replacing the current model: for the config panel.
       const probe = new core.Model(JSON.stringify(msg.config ?? {}));

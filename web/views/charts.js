@@ -59,6 +59,15 @@ export function createLossChart(host) {
       redraw();
     },
     data: () => ({ xs: xs.slice(), train: train.slice(), val: val.slice() }),
+    // Puts back what data() gave (from the autosave).
+    restore(saved) {
+      if (!saved?.xs) return;
+      xs.splice(0, xs.length, ...saved.xs);
+      train.splice(0, train.length, ...saved.train);
+      val.splice(0, val.length, ...saved.val);
+      ema = train.at(-1) ?? null;
+      redraw();
+    },
   };
 }
 

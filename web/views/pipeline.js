@@ -208,10 +208,11 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
   function renderInput(image) { drawStage('input', image); }
 
   // A full trace: every stage, and the sliders move to the encoded latent.
-  function renderTrace(trace) {
+  // keepSliders: the user moved them; they stay where they are.
+  function renderTrace(trace, { keepSliders = false } = {}) {
     for (const s of trace.stages) drawStage(s.name, s.data);
     encoded = trace.latent;
-    setSliders(trace.latent);
+    if (!keepSliders) setSliders(trace.latent);
   }
 
   // The decoder stages of a decode (the sliders already show the latent).
