@@ -38,3 +38,34 @@ const slim = { datasets: Object.fromEntries(Object.entries(manifest.datasets).ma
 }])) };
 writeFileSync(join(dist, 'data/manifest.json'), JSON.stringify(slim, null, 1) + '\n');
 console.log(`dist: ${dist} ready`);
+
+// The offline shell: every file but the data sets' .gz (sw.js caches those on first use), listed
+// in precache.json with a hash of their paths and contents (and of sw.js's source) as the build's
+// version. The version goes into dist/sw.js too: the browser installs a new service worker only
+// when sw.js's bytes change.
+{
+  const { createHash } = await import('node:crypto');
+  const { statSync } = await import('node:fs');
+  const files = [], data = {};
+  const walk = (dir) => {
+    for (const entry of readdirSync(join(dist, dir), { withFileTypes: true })) {
+      const path = dir ? `${dir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path);
+      else if (/^data\/.+\.gz$/.test(path)) data[path] = statSync(join(dist, path)).size;
+      else if (path !== 'sw.js' && path !== 'precache.json') files.push(path);
+    }
+  };
+  walk('');
+  files.sort();
+  const hash = createHash('sha256');
+  for (const path of [...files, 'sw.js']) hash.update(`${path}\0`).update(readFileSync(join(dist, path))).update('\0');
+  const version = hash.digest('hex').slice(0, 12);
+  const sw = readFileSync(join(dist, 'sw.js'), 'utf8');
+  if (!sw.includes('__AEVP_BUILD__')) {
+    console.error('dist: web/sw.js has no __AEVP_BUILD__ placeholder for the build version');
+    process.exit(1);
+  }
+  writeFileSync(join(dist, 'sw.js'), sw.replaceAll('__AEVP_BUILD__', version));
+  writeFileSync(join(dist, 'precache.json'), JSON.stringify({ version, files, data }, null, 1) + '\n');
+  console.log(`dist: precache.json: build ${version}, ${files.length} shell files, ${Object.keys(data).length} data files cached on use`);
+}

@@ -2,6 +2,7 @@
 // in one object; the views draw what they are given and the engine does all the computing.
 import * as autosave from './autosave.js';
 import { createEngine } from './engine.js';
+import { cacheDataset, onOfflineReady } from './pwa.js';
 import { decodeWeights, encodeWeights, fitsInLink, listenHash, parseHash, serializeHash, writeHash } from './state.js';
 import { createLossChart, createRunsChart, RUN_COLOURS } from './views/charts.js';
 import { createConfigForm, DEFAULT_CONFIG } from './views/config.js';
@@ -315,6 +316,7 @@ async function loadDataset(name) {
   $('classes').textContent = `${d.train.toLocaleString('en')} training and ${d.test.toLocaleString('en')} test images of ${d.classes.length} classes: ${d.classes.join(', ')}.`;
   $('class-select').replaceChildren(new Option('any', ''), ...d.classes.map((c, i) => new Option(c, String(i))));
   status(`${d.displayName} ready`);
+  cacheDataset(name).catch((e) => console.warn(`${d.displayName} will not be kept offline: ${e.message}`));
   return true;
 }
 
@@ -740,4 +742,5 @@ async function start() {
   }
 }
 
+onOfflineReady(() => { $('offline').hidden = false; });
 start();

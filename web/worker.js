@@ -65,7 +65,13 @@ async function sha256Hex(bytes) {
 // the WASM heap. Returns {ptr, length, rank, dims}; the caller frees ptr.
 async function fetchIdx(core, setName, key, spec, onBytes) {
   const url = here(`data/${setName}/${spec.name}`);
-  const response = await fetch(url);
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new EngineError('load', `could not download ${spec.name} (${e.message}): ${globalThis.navigator?.onLine === false
+      ? 'you are offline, and this data set was not downloaded on an earlier visit' : 'check the connection and try again'}`);
+  }
   if (!response.ok || !response.body)
     throw new EngineError('load', `could not download ${spec.name} (HTTP ${response.status}); is the data set part of this build?`);
   const total = Number(response.headers.get('content-length')) || 0;

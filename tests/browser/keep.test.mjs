@@ -1,0 +1,197 @@
+// keep.test.mjs — keeping and sharing work, end to end in headless Chromium: presets without
+// training, share links (good and hostile), autosave across reloads, model export and import.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { launchChromium, openApp } from './chromium.mjs';
+
+const SECONDS = 1000;
+const OUTPUT = '.stage[data-stage=output] canvas';
+let browser;
+const apps = [];
+
+before(async () => { browser = await launchChromium(); });
+after(async () => {
+  for (const app of apps) await app.close().catch(() => {});
+  await browser?.close();
+});
+
+async function open(path = '') {
+  const app = await openApp(browser, { path });
+  apps.push(app);
+  return app;
+}
+
+const statusText = (page) => page.textContent('#status');
+
+async function waitReady(page, pattern = /ready/) {
+  await page.waitForFunction((p) => new RegExp(p).test(document.getElementById('status').textContent),
+    pattern.source, { timeout: 60 * SECONDS });
+  await page.waitForSelector(OUTPUT);
+  await page.waitForTimeout(400); // the last trace of the start-up lands
+}
+
+// The output canvas's pixels as a string, to compare two moments exactly.
+function outputPixels(page) {
+  return page.evaluate((s) => {
+    const c = document.querySelector(s);
+    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',');
+  }, OUTPUT);
+}
+
+const formValues = (page) => page.evaluate(() =>
+  Object.fromEntries([...document.querySelectorAll('#config-form input, #config-form select')].map((e) => [e.name, e.value])));
+
+test('a first visit shows a trained preset, interactive within 1.5 s, with no training', async () => {
+  const { page, errors } = await open();
+  const t0 = Date.now();
+  await waitReady(page, /ready in \d+ ms/);
+  const ms = Number((await statusText(page)).match(/ready in (\d+) ms/)[1]);
+  console.log(`  preset time to interactive: ${ms} ms (page load to ready: ${Date.now() - t0} ms)`);
+  assert.ok(ms < 1500, `the preset took ${ms} ms`);
+  const before = await outputPixels(page);
+  const slider = page.locator('.slider input').first();
+  await slider.focus();
+  for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(([s, b]) => {
+    const c = document.querySelector(s);
+    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',') !== b;
+  }, [OUTPUT, before], { timeout: 5 * SECONDS });
+  assert.deepEqual(errors, []);
+});
+
+test('a share link opens the same data set, configuration and view in a fresh browser', async () => {
+  const a = await open();
+  await waitReady(a.page, /ready in/);
+  await a.page.click('.preset[data-preset=fashion-4x4]');
+  await waitReady(a.page, /4×4 latent: ready in/);
+  await a.page.click('#btn-random');
+  await a.page.fill('#cfg-learning_rate', '0.002');
+  await a.page.fill('#cfg-seed', '7');
+  await a.page.locator('#noise').fill('0.2');
+  await a.page.waitForTimeout(800);
+  const hash = await a.page.evaluate(() => location.hash);
+  assert.match(hash, /d=fashion/);
+  assert.match(hash, /lr=0.002/);
+  const caption = await a.page.textContent('#test-caption');
+  console.log(`  share link without weights: ${hash.length} characters`);
+
+  const b = await open(hash);
+  await b.page.waitForFunction((c) => document.getElementById('test-caption').textContent === c, caption, { timeout: 60 * SECONDS });
+  const want = await formValues(a.page), got = await formValues(b.page);
+  assert.deepEqual(got, want);
+  assert.equal(await b.page.inputValue('#noise'), '0.2');
+  assert.equal(await b.page.isChecked('input[name=dataset][value=fashion]'), true);
+  assert.deepEqual(a.errors, []);
+  assert.deepEqual(b.errors, []);
+});
+
+test('a small model travels with its weights in the link; a big one says it does not fit', async () => {
+  const a = await open();
+  await waitReady(a.page, /ready in/);
+  await a.page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await a.page.check('#share-weights');
+  await a.page.click('#btn-share');
+  await a.page.waitForSelector('#share-note:not([hidden])');
+  assert.match(await a.page.textContent('#share-note'), /do not fit in a link/);
+
+  // A small model: filters [2, 2], latent 2x2.
+  await a.page.fill('#cfg-f1', '2');
+  await a.page.fill('#cfg-f2', '2');
+  await a.page.fill('#cfg-latent_grid', '2');
+  await a.page.fill('#cfg-epochs', '1');
+  await a.page.click('#btn-train');
+  await a.page.waitForFunction(() => /batch \d+\//.test(document.getElementById('train-numbers').textContent));
+  await a.page.waitForTimeout(1500);
+  await a.page.click('#btn-stop');
+  await a.page.waitForFunction(() => !document.getElementById('btn-train').disabled);
+  await a.page.waitForTimeout(500);
+  await a.page.click('#btn-share');
+  await a.page.waitForFunction(() => /with the weights/.test(document.getElementById('share-note').textContent));
+  const link = await a.page.evaluate(() => navigator.clipboard.readText());
+  const hash = link.slice(link.indexOf('#'));
+  console.log(`  share link with the weights of a ${await a.page.textContent('#model-facts dd')}-parameter model: ${hash.length} characters`);
+  const output = await outputPixels(a.page);
+
+  const b = await open(hash);
+  await b.page.waitForFunction(() => document.querySelectorAll('.slider input').length === 4, null, { timeout: 60 * SECONDS });
+  await b.page.waitForTimeout(1500);
+  // 8-bit weights: the reconstruction is close, not identical.
+  const [pa, pb] = [output, await outputPixels(b.page)].map((s) => s.split(',').map(Number));
+  let worst = 0;
+  for (let i = 0; i < pa.length; i++) worst = Math.max(worst, Math.abs(pa[i] - pb[i]));
+  console.log(`  largest output pixel difference after the 8-bit weights: ${worst}/255`);
+  assert.ok(worst <= 16, `the shared model's output differs by ${worst}/255`);
+  assert.deepEqual(a.errors, []);
+  assert.deepEqual(b.errors, []);
+});
+
+test('a hostile share link is reported as text and the page still works', async () => {
+  const payload = encodeURIComponent('<img src=x onerror="window.__xss=1">');
+  const { page, errors } = await open(`#g=12&foo=1&lr=abc&act=${payload}&img=5`);
+  await page.waitForSelector('#error-banner:not([hidden])', { timeout: 60 * SECONDS });
+  const text = await page.textContent('#error-text');
+  assert.match(text, /g must be 1..8 \(got 12\)/);
+  assert.match(text, /unknown key "foo"/);
+  assert.match(text, /lr must be/);
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'the payload ran');
+  assert.equal(await page.locator('#error-text img').count(), 0, 'the payload became HTML');
+  await page.waitForFunction(() => /label: /.test(document.getElementById('test-caption').textContent), null, { timeout: 30 * SECONDS });
+  assert.match(await page.textContent('#test-caption'), /#5 /, 'the good field img=5 still applied');
+  assert.deepEqual(errors, []);
+});
+
+test('a reload restores the autosave: data set, model, view', async () => {
+  const { page, errors } = await open();
+  await waitReady(page, /ready in/);
+  await page.click('.preset[data-preset=mnist-2x2]');
+  await waitReady(page, /2×2 latent: ready in/);
+  await page.click('#btn-random');
+  await page.waitForTimeout(2500); // the autosave is debounced
+  const caption = await page.textContent('#test-caption');
+  const output = await outputPixels(page);
+  await page.reload();
+  await page.waitForFunction((c) => document.getElementById('test-caption').textContent === c, caption, { timeout: 60 * SECONDS });
+  await page.waitForTimeout(800);
+  assert.equal(await page.inputValue('#cfg-latent_grid'), '2');
+  assert.equal(await outputPixels(page), output, 'the restored model reconstructs the same image identically');
+  assert.deepEqual(errors, []);
+});
+
+test('export then import gives identical reconstructions; a damaged file is refused and changes nothing', async () => {
+  const { page, errors } = await open();
+  await waitReady(page, /ready in/);
+  await page.click('.preset[data-preset=mnist-1x1]');
+  await waitReady(page, /single number: ready in/);
+  const dir = mkdtempSync(join(tmpdir(), 'aevp-export-'));
+  try {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#btn-export')]);
+    const file = join(dir, download.suggestedFilename());
+    await download.saveAs(file);
+    const output = await outputPixels(page);
+
+    // Another model, then the exported file back.
+    await page.click('.preset[data-preset=mnist-3x3]');
+    await waitReady(page, /3×3 latent: ready in/);
+    assert.notEqual(await outputPixels(page), output);
+    await page.setInputFiles('#import-file', file);
+    await page.waitForFunction(() => /^Loaded /.test(document.getElementById('status').textContent), null, { timeout: 30 * SECONDS });
+    await page.waitForTimeout(800);
+    assert.equal(await outputPixels(page), output, 'the imported model reconstructs identically');
+    assert.equal(await page.inputValue('#cfg-latent_grid'), '1');
+
+    const bytes = readFileSync(file);
+    const damaged = join(dir, 'damaged.safetensors');
+    writeFileSync(damaged, bytes.subarray(0, bytes.length - 100));
+    await page.setInputFiles('#import-file', damaged);
+    await page.waitForSelector('#error-banner:not([hidden])');
+    assert.match(await page.textContent('#error-text'), /damaged.safetensors was not loaded: model file: .*truncated.*The current model is unchanged/);
+    assert.equal(await outputPixels(page), output, 'the refused file changed the model');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.deepEqual(errors, []);
+});
