@@ -195,3 +195,43 @@ test('export then import gives identical reconstructions; a damaged file is refu
   }
   assert.deepEqual(errors, []);
 });
+
+test('a full storage quota gives a message and keeps the previous save', async () => {
+  const { page, errors } = await open();
+  await waitReady(page, /ready in/);
+  await page.click('.preset[data-preset=mnist-2x2]');
+  await waitReady(page, /2×2 latent: ready in/);
+  await page.waitForTimeout(2500); // the first save lands
+  const caption = await page.textContent('#test-caption');
+  // From now on every write fails as a full disk would.
+  await page.evaluate(() => {
+    IDBObjectStore.prototype.put = function put() { throw new DOMException('quota', 'QuotaExceededError'); };
+  });
+  await page.click('#btn-random');
+  await page.waitForSelector('#error-banner:not([hidden])', { timeout: 10 * SECONDS });
+  assert.match(await page.textContent('#error-text'), /storage for the site is full\. Your previous save is kept/);
+  assert.notEqual(await page.textContent('#test-caption'), caption);
+  await page.reload();
+  await page.waitForFunction((c) => document.getElementById('test-caption').textContent === c, caption, { timeout: 60 * SECONDS });
+  assert.equal(await page.inputValue('#cfg-latent_grid'), '2');
+  assert.deepEqual(errors, []);
+});
+
+test('a run interrupted by a reload resumes after its last completed epoch', async () => {
+  const { page, errors } = await open();
+  await waitReady(page, /ready in/);
+  await page.fill('#cfg-epochs', '2');
+  await page.fill('#cfg-batch_size', '256');
+  await page.click('#btn-train');
+  // The epoch-end autosave is what a reload resumes from.
+  await page.waitForFunction(() => document.querySelector('#test-averages table') !== null, null, { timeout: 120 * SECONDS });
+  await page.waitForTimeout(1000);
+  await page.reload();
+  await page.waitForFunction(() => /Resuming the interrupted run after epoch 1/.test(document.getElementById('status').textContent) ||
+    /epoch 2\/2/.test(document.getElementById('train-numbers').textContent), null, { timeout: 60 * SECONDS });
+  await page.waitForFunction(() => /epoch 2\/2 · batch \d+/.test(document.getElementById('train-numbers').textContent), null, { timeout: 30 * SECONDS });
+  assert.equal(await page.locator('#test-averages tbody tr').count(), 1, 'the first epoch is in the restored history');
+  await page.click('#btn-stop');
+  await page.waitForFunction(() => !document.getElementById('btn-train').disabled, null, { timeout: 10 * SECONDS });
+  assert.deepEqual(errors, []);
+});
