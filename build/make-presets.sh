@@ -30,7 +30,11 @@ for line in "${presets[@]}"; do
     const [index, name, data, title, description, last] = process.argv.slice(1);
     const list = JSON.parse(index);
     const m = JSON.parse(last);
-    list.push({ name, dataset: data, title, description, file: `${name}.safetensors`, epochs: m.epoch,
+    // The full config, as the trainer wrote it into the file header, so links can name a preset.
+    const bytes = require("fs").readFileSync(`web/presets/${name}.safetensors`);
+    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString());
+    const { input, ...config } = JSON.parse(header.__metadata__.config);
+    list.push({ name, dataset: data, title, description, file: `${name}.safetensors`, config, epochs: m.epoch,
                 val_loss: m.val_loss, val_psnr: m.val_psnr, val_ssim: m.val_ssim });
     console.log(JSON.stringify(list));' "$index" "$name" "$data" "$title" "$description" "$last")
 done

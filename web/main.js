@@ -474,9 +474,18 @@ function viewChanged() {
   hashTimer = setTimeout(() => writeHash(window, linkState()), 250);
   if (!state.training) {
     clearTimeout(saveTimer);
-    saveTimer = setTimeout(() => saveNow(), 1500);
+    saveTimer = setTimeout(() => saveNow(), 600);
   }
 }
+
+// Leaving the page: save what the debounce may still hold (best effort; IndexedDB is async).
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden' && !state.training && saveTimer) {
+    clearTimeout(saveTimer);
+    saveTimer = 0;
+    saveNow();
+  }
+});
 
 $('btn-share').addEventListener('click', async () => {
   const note = $('share-note');
@@ -524,7 +533,11 @@ async function applyLink({ state: link, errors }) {
         await applyModel(config);
       }
     } else if (!same) {
-      await applyModel(config);
+      // A preset's own settings (say, a link made from one) open its trained weights.
+      const preset = presets.find((p) => p.dataset === link.dataset && p.config &&
+        JSON.stringify({ ...p.config, epochs: 0 }) === JSON.stringify({ ...config, epochs: 0 }));
+      if (preset) await adoptModel(await state.engine.load(new Uint8Array(await (await fetch(`presets/${preset.file}`)).arrayBuffer())));
+      else await applyModel(config);
     }
     configChanged(config);
   }

@@ -42,6 +42,43 @@ function outputPixels(page) {
   }, OUTPUT);
 }
 
+// Clicks "Random test image" and waits for the new image to be shown, in the address bar and in
+// the autosave; returns its caption.
+async function pickRandomAndWaitSaved(page) {
+  const before = await page.textContent('#test-caption');
+  await page.click('#btn-random');
+  await page.waitForFunction((b) => document.getElementById('test-caption').textContent !== b, before);
+  return waitSaved(page);
+}
+
+// Waits until the address bar and the autosave in IndexedDB hold the test image shown now.
+async function waitSaved(page) {
+  const caption = await page.textContent('#test-caption');
+  await page.waitForFunction((c) => location.hash.includes(`img=${c.match(/#(\d+)/)[1]}`), caption);
+  const index = Number(caption.match(/#(\d+)/)[1]);
+  // waitForFunction does not await a promise: poll IndexedDB from an evaluate instead.
+  const saved = await page.evaluate(async (want) => {
+    const read = () => new Promise((resolve) => {
+      const request = indexedDB.open('aevp', 1);
+      request.onupgradeneeded = () => request.result.createObjectStore('autosave');
+      request.onerror = () => resolve(null);
+      request.onsuccess = () => {
+        const db = request.result;
+        const get = db.transaction('autosave').objectStore('autosave').get('current');
+        get.onsuccess = () => { db.close(); resolve(get.result?.view?.testIndex ?? null); };
+        get.onerror = () => { db.close(); resolve(null); };
+      };
+    });
+    for (let waited = 0; waited < 30000; waited += 200) {
+      if ((await read()) === want) return true;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return false;
+  }, index);
+  assert.ok(saved, `the autosave never held test image #${index}`);
+  return caption;
+}
+
 const formValues = (page) => page.evaluate(() =>
   Object.fromEntries([...document.querySelectorAll('#config-form input, #config-form select')].map((e) => [e.name, e.value])));
 
@@ -149,9 +186,7 @@ test('a reload restores the autosave: data set, model, view', async () => {
   await waitReady(page, /ready in/);
   await page.click('.preset[data-preset=mnist-2x2]');
   await waitReady(page, /2×2 latent: ready in/);
-  await page.click('#btn-random');
-  await page.waitForTimeout(2500); // the autosave is debounced
-  const caption = await page.textContent('#test-caption');
+  const caption = await pickRandomAndWaitSaved(page);
   const output = await outputPixels(page);
   await page.reload();
   await page.waitForFunction((c) => document.getElementById('test-caption').textContent === c, caption, { timeout: 60 * SECONDS });
@@ -201,8 +236,7 @@ test('a full storage quota gives a message and keeps the previous save', async (
   await waitReady(page, /ready in/);
   await page.click('.preset[data-preset=mnist-2x2]');
   await waitReady(page, /2×2 latent: ready in/);
-  await page.waitForTimeout(2500); // the first save lands
-  const caption = await page.textContent('#test-caption');
+  const caption = await waitSaved(page);
   // From now on every write fails as a full disk would.
   await page.evaluate(() => {
     IDBObjectStore.prototype.put = function put() { throw new DOMException('quota', 'QuotaExceededError'); };
@@ -211,7 +245,8 @@ test('a full storage quota gives a message and keeps the previous save', async (
   await page.waitForSelector('#error-banner:not([hidden])', { timeout: 10 * SECONDS });
   assert.match(await page.textContent('#error-text'), /storage for the site is full\. Your previous save is kept/);
   assert.notEqual(await page.textContent('#test-caption'), caption);
-  await page.reload();
+  // Without the address bar's link (which follows the newer view), the page opens the autosave.
+  await page.goto(page.url().replace(/#.*$/, ''));
   await page.waitForFunction((c) => document.getElementById('test-caption').textContent === c, caption, { timeout: 60 * SECONDS });
   assert.equal(await page.inputValue('#cfg-latent_grid'), '2');
   assert.deepEqual(errors, []);
