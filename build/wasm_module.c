@@ -7,3 +7,6 @@
 
 // Bytes currently allocated by malloc in the module: the Node tests watch it for leaks.
 size_t aew_heap_used(void) { return mallinfo().uordblks; }
+
+// Traps on purpose: the page's crash recovery is tested by calling this through the worker.
+void aew_trap(void) { __builtin_trap(); }

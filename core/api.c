@@ -92,11 +92,34 @@ static int train_loaded(ae_model *m, int n, float *loss) {
                        m->steps + 1, isfinite(value) ? "finite but a gradient is not" : "not a number",
                        m->cfg.learning_rate);
     }
-    m->steps++;
-    float *m1 = m->moments, *m2 = m->moments + m->param_count;
-    optim_step(m->cfg.optimizer, m->params, m->grads, m1, m2, m->param_count,
-               (float)m->cfg.learning_rate, m->steps);
+    // A loss that stays finite can still explode (a learning rate of 10 with Adam reaches 1e13
+    // while every number is finite): a thousandfold rise over the first step counts as diverged.
+    if (m->steps > 0 && m->first_loss > 0 && value > 1e3 * m->first_loss) {
+        if (loss) *loss = (float)value;
+        return ae_fail(AE_ERR_DIVERGED,
+                       "training diverged at step %d: the loss rose from %.3g to %.3g; the weights "
+                       "were kept as they were before this batch. Lower the learning rate (now %g) "
+                       "and resume.", m->steps + 1, m->first_loss, value, m->cfg.learning_rate);
+    }
+    // Finite gradients can still step the weights to Inf (a huge learning rate): keep what the
+    // step overwrites, and put it back if the step leaves anything non-finite.
+    size_t p = m->param_count;
+    float *m1 = m->moments, *m2 = m->moments + p, *saved = m->moments + 2 * p;
+    memcpy(saved, m->params, p * sizeof(float));
+    memcpy(saved + p, m1, 2 * p * sizeof(float));
+    optim_step(m->cfg.optimizer, m->params, m->grads, m1, m2, p, (float)m->cfg.learning_rate,
+               m->steps + 1);
     if (loss) *loss = (float)value;
+    if (!all_finite(m->params, p)) {
+        memcpy(m->params, saved, p * sizeof(float));
+        memcpy(m1, saved + p, 2 * p * sizeof(float));
+        return ae_fail(AE_ERR_DIVERGED,
+                       "training diverged at step %d: the update made a weight infinite; the weights "
+                       "were kept as they were before this batch. Lower the learning rate (now %g) "
+                       "and resume.", m->steps + 1, m->cfg.learning_rate);
+    }
+    if (m->steps == 0) m->first_loss = value;
+    m->steps++;
     return AE_OK;
 }
 
@@ -296,8 +319,9 @@ int ae_set_params(ae_model *m, const float *in, size_t count) {
         if (!isfinite(in[i]))
             return ae_fail(AE_ERR_DATA, "parameters: value %zu is not finite (%g)", i, (double)in[i]);
     memcpy(m->params, in, count * sizeof(float));
-    memset(m->moments, 0, 2 * count * sizeof(float));
+    memset(m->moments, 0, 5 * count * sizeof(float));
     m->steps = 0;
+    m->first_loss = 0;
     return AE_OK;
 }
 

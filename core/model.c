@@ -109,7 +109,7 @@ int model_init(ae_model *m, const ae_config *cfg, char *err, size_t err_cap) {
         }
     }
     acts += (double)h * w * c; // the sigmoid output
-    double bytes = 4.0 * (params * 4.0 + acts * 2.0 * cfg->batch_size + col + wt);
+    double bytes = 4.0 * (params * 7.0 + acts * 2.0 * cfg->batch_size + col + wt);
     if (bytes > MODEL_MAX_BYTES) {
         snprintf(err, err_cap,
                  "config: this model needs %.0f MB (batch_size %d, input %dx%dx%d, filters [%d, %d]); "
@@ -145,7 +145,7 @@ int model_init(ae_model *m, const ae_config *cfg, char *err, size_t err_cap) {
 
     m->params = calloc(p, sizeof(float));
     m->grads = calloc(p, sizeof(float));
-    m->moments = calloc(2 * p, sizeof(float));
+    m->moments = calloc(5 * p, sizeof(float));
     m->acts = calloc(2 * a + (size_t)col + (size_t)wt, sizeof(float));
     if (!m->params || !m->grads || !m->moments || !m->acts) {
         snprintf(err, err_cap, "out of memory: the model needs %.0f MB", bytes / 1048576.0);

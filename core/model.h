@@ -33,13 +33,15 @@ struct ae_model {
     ae_tensor tensors[2 * LAYER_COUNT];
     size_t param_count;
     float *params, *grads;
-    float *moments;         // 2 * param_count: first, then second moments
+    float *moments;         // 5 * param_count: first and second moments, then a copy of the
+                            // parameters and both moments from before the last step (rollback)
     float *acts;            // input, every layer's output, the sigmoid output; then their gradients
     size_t acts_per_batch;  // floats of forward activations for a full batch
     size_t recon_offset;    // sigmoid(logits), in acts
     float *col, *wt;        // im2col and transposed-weight scratch, inside the acts allocation
     int batch;
     int steps;
+    double first_loss;      // the loss of step 1: a loss 1000 times larger means divergence
     pcg32 shuffle_rng;
 };
 

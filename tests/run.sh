@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# run.sh — every test: the C tests natively, then (from build/build.sh's outputs) the same C tests
-# under Node as WASM, and the Node tests. Assumes build/setup.sh and build/build.sh have run.
+# run.sh — every test: the C tests natively, under ASan+UBSan, and as WASM under Node; the Node
+# tests; the browser tests. Assumes build/setup.sh and build/build.sh have run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 echo "== C tests, native"
 ctest --test-dir out/native --output-on-failure
+
+echo "== C tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+cmake -S . -B out/sanitize -DCMAKE_BUILD_TYPE=Debug -DAEVP_SANITIZE=ON >/dev/null
+cmake --build out/sanitize -j"$(nproc)" >/dev/null
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir out/sanitize --output-on-failure
 
 echo "== C tests, WebAssembly + SIMD under Node"
 ctest --test-dir out/wasm --output-on-failure

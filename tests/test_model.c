@@ -187,6 +187,31 @@ static void test_params_and_errors(void) {
     ae_destroy(m);
 }
 
+// A learning rate of 10 diverges (NaN with SGD + ELU, a loss explosion with Adam + ReLU): the
+// step that diverges is refused and the weights stay those of the step before.
+static void test_divergence(const char *json) {
+    ae_model *m = create(json);
+    if (!m) return;
+    size_t n = ae_param_count(m);
+    float *images = random_images(4 * 8, ae_input_size(m), 21), *before = malloc(n * sizeof(float));
+    float *after = malloc(n * sizeof(float)), loss = 0;
+    int rc = AE_OK, step = 0;
+    for (; step < 200 && rc == AE_OK; step++) {
+        ae_get_params(m, before);
+        rc = ae_train_batch(m, images + (size_t)(step % 4) * 8 * ae_input_size(m), 8, &loss);
+    }
+    CHECK(rc == AE_ERR_DIVERGED, "%s: no divergence in 200 steps (rc %d, loss %g)", json, rc, loss);
+    ae_get_params(m, after);
+    CHECK(memcmp(before, after, n * sizeof(float)) == 0, "%s: the diverged step changed the weights", json);
+    int finite = 1;
+    for (size_t i = 0; i < n; i++) finite &= isfinite(after[i]) != 0;
+    CHECK(finite, "%s: non-finite weights kept", json);
+    CHECK(strstr(ae_last_error(), "Lower the learning rate") != NULL, "message: %s", ae_last_error());
+    printf("%s: diverged at step %d: %s\n", json, step, ae_last_error());
+    free(images); free(before); free(after);
+    ae_destroy(m);
+}
+
 static void test_bad_configs(void) {
     int status = -1;
     ae_model *m = ae_create("{\"latent_grid\":12}", &status);
@@ -229,6 +254,8 @@ int main(int argc, char **argv) {
     test_stages("{\"filters\":[2,7],\"latent_grid\":1,\"input\":{\"h\":8,\"w\":20,\"c\":2}}", 8, 20, 2, 2, 7, 1);
     test_params_and_errors();
     test_bad_configs();
+    test_divergence("{\"learning_rate\":10,\"batch_size\":8}");
+    test_divergence("{\"learning_rate\":10,\"batch_size\":8,\"optimizer\":\"sgd\",\"activation\":\"elu\"}");
     test_colour_training();
     return test_finish("test_model");
 }

@@ -302,5 +302,6 @@ export async function loadCore(wasmBytes) {
     heap: () => u8(),
     heapBytes: () => memory.buffer.byteLength,
     heapUsed: () => c.aew_heap_used(),
+    trap: () => c.aew_trap(),
   };
 }

@@ -19,17 +19,25 @@ class Engine {
   #pending = new Map();   // id -> {resolve, reject, onProgress}
   #progressTarget = null; // the onProgress of the call that streams events (train, loadDataset)
   #dead = null;
+  onCrash = null;         // called once if the worker dies (a trap, out of memory)
 
   constructor(worker) {
     this.#worker = worker;
     worker.onmessage = (event) => this.#receive(event.data);
     worker.onerror = (event) => {
       event?.preventDefault?.();
-      this.#fail(new EngineError('worker', `the engine's worker stopped: ${event?.message ?? 'unknown error'}`));
+      const message = `the engine's worker stopped: ${event?.message ?? 'unknown error'}`;
+      this.#fail(new EngineError('crashed', message));
+      this.onCrash?.(message);
     };
   }
 
   #receive(msg) {
+    if (msg.type === 'fatal') {
+      this.#fail(new EngineError('crashed', msg.message));
+      this.onCrash?.(msg.message);
+      return;
+    }
     if (msg.type === 'progress') {
       this.#progressTarget?.(msg);
       return;
@@ -42,6 +50,7 @@ class Engine {
   }
 
   #fail(error) {
+    if (this.#dead) return;
     this.#dead = error;
     for (const call of this.#pending.values()) call.reject(error);
     this.#pending.clear();
@@ -77,10 +86,15 @@ class Engine {
   }
 
   // Resolves when the run ends (all epochs, or stop) with {epochs, history, samplesPerSec, ...};
-  // onProgress gets {kind: 'batch', ...} about every 100 ms and {kind: 'epoch', ...} per epoch.
-  train({ epochs, onProgress } = {}) {
-    return this.#streaming('train', { epochs }, onProgress);
+  // onProgress gets {kind: 'batch', ...} about every 100 ms, {kind: 'epoch', ...} per epoch, and
+  // {kind: 'diverged', message} when a batch diverges (the run pauses, the weights are kept).
+  // limit: train on the first `limit` training images only.
+  train({ epochs, limit, onProgress } = {}) {
+    return this.#streaming('train', { epochs, limit }, onProgress);
   }
+
+  // Makes the engine trap, as a crash would (for tests of crash recovery).
+  crashForTest() { return this.request('trap'); }
 
   pause() { return this.request('pause'); }
   resume() { return this.request('resume'); }

@@ -78,7 +78,7 @@ function currentInput() {
 // Traces coalesce: while one is in flight, only the newest request waits behind it.
 let traceBusy = false, traceAgain = false;
 async function refresh() {
-  if (!state.model) return;
+  if (!state.model || state.engineDead) return;
   if (traceBusy) { traceAgain = true; return; }
   traceBusy = true;
   try {
@@ -193,9 +193,13 @@ function renderMetrics(output, target, metrics) {
   $('metric-cards').replaceChildren(...cards.map(([name, value]) => {
     const el = document.createElement('div');
     el.className = 'metric';
-    el.innerHTML = '<div class="name"></div><div class="value"></div>';
-    el.querySelector('.name').textContent = metrics ? name : `${name} (sliders moved)`;
-    el.querySelector('.value').textContent = value;
+    const label = document.createElement('div');
+    label.className = 'name';
+    label.textContent = metrics ? name : `${name} (sliders moved)`;
+    const number = document.createElement('div');
+    number.className = 'value';
+    number.textContent = value;
+    el.append(label, number);
     return el;
   }));
 }
@@ -203,7 +207,12 @@ function renderMetrics(output, target, metrics) {
 function renderTestAverages(history) {
   if (!history.length) return;
   const table = document.createElement('table');
-  table.innerHTML = '<thead><tr><th>epoch</th><th>val loss</th><th>MSE</th><th>PSNR</th><th>SSIM</th></tr></thead>';
+  const head = table.createTHead().insertRow();
+  for (const name of ['epoch', 'val loss', 'MSE', 'PSNR', 'SSIM']) {
+    const th = document.createElement('th');
+    th.textContent = name;
+    head.append(th);
+  }
   const body = document.createElement('tbody');
   for (const h of history.slice(-6)) {
     const tr = document.createElement('tr');
@@ -235,7 +244,7 @@ function minutes(seconds) {
 let describeSeq = 0;
 async function configChanged(config) {
   $('btn-train').disabled = !config || state.training || !state.dataset;
-  if (!config || !state.engine) return;
+  if (!config || !state.engine || state.engineDead) return;
   const seq = ++describeSeq;
   try {
     const d = await state.engine.describe(config);
@@ -359,6 +368,12 @@ function onProgress(e) {
       lastLiveStats = now;
       updateLatentStats();
     }
+  } else if (e.kind === 'diverged') {
+    state.paused = true;
+    $('btn-pause').textContent = 'Resume';
+    status('Paused: the training diverged');
+    showError(`${e.message} Training is paused at epoch ${state.epochOffset + e.epoch}, batch ${e.batch}: press Stop, ` +
+      'lower the learning rate and train again (or Resume to retry the batch).');
   } else if (e.kind === 'epoch') {
     const record = { ...e, epoch: state.epochOffset + e.epoch };
     lossChart.addValidation(record.epoch, record.valLoss);
@@ -413,8 +428,10 @@ async function train({ resume = null } = {}) {
       ? `Trained ${result.epochs} epoch${result.epochs === 1 ? '' : 's'} at ${speed}`
       : `Stopped after ${result.samples.toLocaleString('en')} images (${speed}); no epoch finished`);
   } catch (e) {
-    showError(e.code === 'diverged' ? `${e.message}` : `Training stopped: ${e.message}`);
-    status('Training stopped');
+    if (e.code !== 'crashed') {
+      showError(`Training stopped: ${e.message}`);
+      status('Training stopped');
+    }
   } finally {
     setTraining(false);
     configChanged(form.read().config);
@@ -559,7 +576,7 @@ listenHash(window, (parsed) => {
 
 // ---------------------------------------------------------------- autosave
 async function saveNow(extra = {}) {
-  if (state.restoring || !state.model || !state.dataset) return;
+  if (state.restoring || state.engineDead || !state.model || !state.dataset) return;
   try {
     const modelFile = await state.engine.save({ dataset: state.dataset.name });
     await autosave.save({
@@ -716,11 +733,45 @@ async function loadPreset(p) {
 }
 
 // ---------------------------------------------------------------- start
+async function startEngine() {
+  state.engine = await createEngine();
+  state.engine.onCrash = (message) => recover(message);
+}
+
+// The worker died (a trap, out of memory): a new one takes over with the last autosave.
+async function recover(message) {
+  if (state.recovering) return;
+  state.recovering = true;
+  state.engineDead = true;   // until the new engine answers, nothing is asked of the old one
+  state.restoring = true;
+  showError(`The engine stopped (${message}). It was restarted and your last autosave restored; ` +
+    'anything after it (at most the current epoch) was lost.');
+  status('Restarting the engine…');
+  state.model = null;
+  state.dataset = null;
+  try {
+    await startEngine();
+    state.engineDead = false;
+    const saved = await autosave.load();
+    if (!saved || !(await restore(saved))) {
+      const first = presets.find((p) => p.name === 'mnist-3x3') ?? presets[0];
+      if (first) await loadPreset(first);
+    }
+    status('Engine restarted: your last autosave is restored');
+  } catch (e) {
+    showError(`The engine could not be restarted: ${e.message}. Reload the page.`);
+  } finally {
+    state.restoring = false;
+    state.recovering = false;
+    configChanged(form.read().config);
+  }
+}
+
 async function start() {
   form.write(DEFAULT_CONFIG);
   $('btn-train').disabled = true;
   try {
-    state.engine = await createEngine();
+    await startEngine();
   } catch (e) {
     status('The engine could not start');
     showError(`The engine could not start: ${e.message}. AeVP needs a browser with WebAssembly SIMD and module workers (a current Chrome, Edge, Firefox or Safari).`);
@@ -756,4 +807,6 @@ async function start() {
 }
 
 onOfflineReady(() => { $('offline').hidden = false; });
+// ?debug gives the browser tests a handle to make the engine crash.
+if (new URLSearchParams(location.search).has('debug')) window.aevpDebug = { crash: () => state.engine.crashForTest() };
 start();

@@ -230,7 +230,7 @@ async function evaluateTest(core, m, d, limit = d.test.count) {
   return sums;
 }
 
-async function train(core, { epochs }) {
+async function train(core, { epochs, limit }) {
   const m = requireModel(), d = requireDataset();
   if (run) throw new EngineError('busy', 'a training run is already in progress');
   const [h, w, c] = d.shape;
@@ -240,7 +240,11 @@ async function train(core, { epochs }) {
   epochs = epochs ?? m.config.epochs;
   if (!Number.isInteger(epochs) || epochs < 1 || epochs > 1000)
     throw new EngineError('arg', `epochs must be an integer 1..1000 (got ${epochs})`);
-  const n = d.train.count, batch = m.batchSize, batches = Math.ceil(n / batch);
+  limit = limit ?? d.train.count;
+  if (!Number.isInteger(limit) || limit < 1 || limit > d.train.count)
+    throw new EngineError('arg', `limit must be an integer 1..${d.train.count} (got ${limit})`);
+  // A limit trains on the first `limit` training images, shuffled among themselves.
+  const n = limit, batch = m.batchSize, batches = Math.ceil(n / batch);
   const history = [];
   run = { paused: false, stopping: false, resume: null };
   const started = performance.now();
@@ -253,7 +257,21 @@ async function train(core, { epochs }) {
       let sliceStart = performance.now(), lastProgress = 0, rateSamples = 0, rateStart = sliceStart;
       for (let b = 0; b < batches; b++) {
         const count = Math.min(batch, n - b * batch);
-        const loss = m.trainBatchU8(d.train.dataPtr, perm + b * batch * 4, count);
+        let loss;
+        try {
+          loss = m.trainBatchU8(d.train.dataPtr, perm + b * batch * 4, count);
+        } catch (e) {
+          if (e.code !== 'diverged') throw e;
+          // The engine refused the batch and kept the weights of the step before: pause here and
+          // let the person decide (stop, or resume and see). The batch is tried again on resume.
+          run.paused = true;
+          progress({ kind: 'diverged', step: m.steps + 1, epoch, batch: b + 1, message: e.message });
+          while (run.paused && !run.stopping) await new Promise((resolve) => { run.resume = resolve; });
+          if (run.stopping) break;
+          b--;
+          sliceStart = performance.now();
+          continue;
+        }
         lossSum += loss;
         done++;
         samplesDone += count;
@@ -390,6 +408,7 @@ async function handle(core, msg) {
       return { params: model.paramCount };
     }
     case 'save': return { bytes: requireModel().save(msg.metadata) };
+    case 'trap': return core.trap(); // for the crash-recovery tests: a deliberate WASM trap
     case 'heap': return { bytes: core.heapBytes(), used: core.heapUsed() };
     case 'dispose': {
       if (run) { run.stopping = true; run.resume?.(); }
@@ -416,6 +435,14 @@ self.onmessage = async (event) => {
     const result = await handle(core, msg);
     post({ id: msg.id, ok: true, result }, [...new Set(transferables(result))]);
   } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) {
+      // A trap leaves the module's memory in an unknown state: this worker is done. The page
+      // starts a new one and restores the model from its autosave.
+      post({ type: 'fatal', message: `the engine stopped: ${e.message}` });
+      post({ id: msg.id, ok: false, error: { code: 'crashed', message: `the engine stopped: ${e.message}` } });
+      self.close();
+      return;
+    }
     const error = e instanceof EngineError ? { code: e.code, message: e.message }
                                            : { code: 'internal', message: String(e?.message ?? e) };
     post({ id: msg.id, ok: false, error });

@@ -135,18 +135,38 @@ test('pause, resume and stop; requests are answered during training', async () =
   await engine.dispose();
 });
 
-test('20 configure/dispose cycles do not grow the heap', async () => {
-  const engine = await newEngine();
-  await engine.configure({});
-  await engine.disposeModel();
+test('100 configure/dispose cycles and 10 epochs leave the heap where it was', async () => {
+  const engine = await engineWithMnist();
   const start = await engine.heap();
-  for (let i = 0; i < 20; i++) {
-    await engine.configure({ filters: [8 + i, 4 + (i % 5)], batch_size: 16 + i });
-    await engine.trace(new Float32Array(784));
-    await engine.disposeModel();
-  }
+  const cycles = async () => {
+    for (let i = 0; i < 100; i++) {
+      await engine.configure({ filters: [4 + (i % 13), 2 + (i % 7)], latent_grid: 1 + (i % 8), batch_size: 8 + i });
+      await engine.trace(new Float32Array(784));
+      await engine.disposeModel();
+    }
+    return engine.heap();
+  };
+  // WASM memory never shrinks: the first 100 cycles may grow it once for the largest model; the
+  // next 100 must fit in what is there, and every cycle must give back all it allocated.
+  const first = await cycles();
+  assert.equal(first.used, start.used, `malloc'd bytes grew from ${start.used} to ${first.used} over 100 cycles`);
+  const afterCycles = await cycles();
+  assert.equal(afterCycles.used, start.used, `malloc'd bytes grew from ${start.used} to ${afterCycles.used} over 200 cycles`);
+  assert.equal(afterCycles.bytes, first.bytes, `the WASM memory grew from ${first.bytes} to ${afterCycles.bytes} on the second 100 cycles`);
+  await engine.configure({ batch_size: 64 });
+  const { history } = await engine.train({ epochs: 10, limit: 640 });
+  assert.equal(history.length, 10);
+  await engine.disposeModel();
   const end = await engine.heap();
-  assert.equal(end.used, start.used, `malloc'd bytes grew from ${start.used} to ${end.used}`);
-  assert.equal(end.bytes, start.bytes, 'the WASM memory grew');
-  await engine.dispose();
+  assert.equal(end.used, start.used, `malloc'd bytes grew from ${start.used} to ${end.used} after 10 epochs`);
+  assert.equal(end.bytes, first.bytes, 'the WASM memory grew during training');
+  console.log(`  heap in use: ${start.used} bytes before, ${end.used} after 200 configure/dispose cycles and 10 epochs (memory ${start.bytes / 2 ** 20} -> ${end.bytes / 2 ** 20} MiB)`);
+});
+
+test('a limit trains on a subset; a bad limit is refused', async () => {
+  const engine = await engineWithMnist();
+  await engine.configure({ batch_size: 100 });
+  const result = await engine.train({ epochs: 1, limit: 1000 });
+  assert.equal(result.samples, 1000);
+  await assert.rejects(engine.train({ epochs: 1, limit: 0 }), /limit must be an integer 1..60000/);
 });

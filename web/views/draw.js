@@ -142,54 +142,7 @@ export function corrupt(image, { noise = 0, occlusion = 0, seed = 1 } = {}) {
 
 // Colours derive from the surrounding text colour (currentColor), so the pad reads well on a
 // light page and on a dark one without knowing either; only the drawing surfaces are fixed black.
-const STYLE = `
-.draw-pad { display: flex; flex-direction: column; gap: 0.6rem; max-width: 100%; }
-.draw-toolbar { display: flex; flex-wrap: wrap; align-items: center; gap: 0.4rem; }
-.draw-group { display: inline-flex; gap: 0.25rem; }
-.draw-button {
-  font: inherit; font-size: 0.9rem; min-height: 2.5rem; min-width: 2.75rem; padding: 0.25rem 0.7rem;
-  color: inherit; background: transparent; border: 1px solid color-mix(in srgb, currentColor 60%, transparent);
-  border-radius: 6px; cursor: pointer;
-}
-.draw-button:hover { background: color-mix(in srgb, currentColor 10%, transparent); }
-.draw-button[aria-pressed="true"] {
-  font-weight: 700; border-color: currentColor; box-shadow: inset 0 0 0 1px currentColor;
-  background: color-mix(in srgb, currentColor 22%, transparent);
-}
-.draw-button[aria-disabled="true"] { opacity: 0.5; cursor: default; }
-.draw-button[aria-disabled="true"]:hover { background: transparent; }
-.draw-size { display: inline-flex; align-items: center; gap: 0.4rem; font-size: 0.9rem; }
-.draw-size input { width: 6.5rem; margin: 0; }
-.draw-size output { min-width: 1.6rem; font-variant-numeric: tabular-nums; }
-.draw-surfaces { display: flex; align-items: flex-start; gap: 0.75rem; }
-.draw-canvas {
-  display: block; flex: 0 1 ${PAD_SIZE}px; min-width: 0; width: 100%; max-width: ${PAD_SIZE}px; height: auto;
-  aspect-ratio: 1 / 1; background: #000000; border-radius: 4px; cursor: crosshair;
-  box-shadow: 0 0 0 1px color-mix(in srgb, currentColor 45%, transparent);
-  touch-action: none; user-select: none; -webkit-user-select: none; -webkit-touch-callout: none;
-}
-.draw-preview { flex: 0 0 auto; margin: 0; display: flex; flex-direction: column; align-items: center; gap: 0.3rem; }
-.draw-preview canvas {
-  display: block; width: 84px; height: 84px; background: #000000;
-  border: 1px solid color-mix(in srgb, currentColor 45%, transparent); image-rendering: pixelated;
-}
-.draw-preview figcaption { font-size: 0.8rem; max-width: 6.5rem; text-align: center; line-height: 1.2; }
-.draw-button:focus-visible, .draw-size input:focus-visible, .draw-canvas:focus-visible {
-  outline: 3px solid currentColor; outline-offset: 2px;
-}
-.draw-sr {
-  position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
-  clip: rect(0 0 0 0); white-space: nowrap; border: 0;
-}
-`;
 
-function addStyleOnce() {
-  if (document.querySelector('style[data-draw-style]')) return;
-  const style = document.createElement('style');
-  style.dataset.drawStyle = '';
-  style.textContent = STYLE;
-  document.head.append(style);
-}
 
 function element(tag, attributes = {}, children = []) {
   const node = document.createElement(tag);
@@ -237,7 +190,6 @@ function drawTail(ctx, stroke) {
 // onChange(image, {empty}): image is a fresh Float32Array(784) in [0, 1], row-major, ink = 1;
 // called at most once per animation frame while drawing, and after undo, clear and setImage.
 export function createDrawPad(container, { onChange } = {}) {
-  addStyleOnce();
 
   const canvas = element('canvas', {
     class: 'draw-canvas', width: PAD_SIZE, height: PAD_SIZE, tabindex: '0', role: 'img',

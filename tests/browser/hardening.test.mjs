@@ -1,0 +1,151 @@
+// hardening.test.mjs — hostile and unlucky cases in headless Chromium: the Content-Security-
+// Policy holds, share-link payloads never become HTML, a diverging run pauses with the weights
+// kept, and a crashed engine is replaced with the last autosave restored.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { launchChromium, openApp } from './chromium.mjs';
+
+const SECONDS = 1000;
+const OUTPUT = '.stage[data-stage=output] canvas';
+const PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+const KEYS = ['d', 'f1', 'f2', 'g', 'act', 'loss', 'opt', 'lr', 'bs', 'ep', 'seed', 'src', 'img', 'z', 'noise', 'occ', 'w'];
+let browser;
+const apps = [];
+
+before(async () => { browser = await launchChromium(); });
+after(async () => {
+  for (const app of apps) await app.close().catch(() => {});
+  await browser?.close();
+});
+
+async function open(path = '') {
+  const app = await openApp(browser, { path });
+  apps.push(app);
+  return app;
+}
+
+function outputPixels(page) {
+  return page.evaluate((s) => {
+    const c = document.querySelector(s);
+    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',');
+  }, OUTPUT);
+}
+
+async function waitReady(page, pattern = /ready/) {
+  await page.waitForFunction((p) => new RegExp(p).test(document.getElementById('status').textContent),
+    pattern.source, { timeout: 60 * SECONDS });
+  await page.waitForSelector(OUTPUT);
+  await page.waitForTimeout(400);
+}
+
+test('the Content-Security-Policy allows no inline script or eval, and the app needs none', async () => {
+  const app = await open('?debug');
+  const { page, errors } = app;
+  await waitReady(page, /ready in/);
+  await page.evaluate(() => {
+    window.__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const policy = await page.getAttribute('meta[http-equiv=Content-Security-Policy]', 'content');
+  assert.match(policy, /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.doesNotMatch(policy, /unsafe-inline|'unsafe-eval'/);
+  // An inline script and a string timer (eval) are refused. (page.evaluate itself runs through
+  // DevTools, which CSP does not govern: the page's own code paths are what is tested.)
+  const refused = await page.evaluate(async () => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inline = 1';
+    document.body.append(s);
+    try { setTimeout('window.__evalTimer = 1', 0); } catch { /* refused outright */ }
+    await new Promise((r) => setTimeout(r, 100));
+    return { inline: window.__inline ?? null, evalTimer: window.__evalTimer ?? null, violations: window.__violations.length };
+  });
+  assert.equal(refused.inline, null, 'an inline script ran');
+  assert.equal(refused.evalTimer, null, 'a string timer ran');
+  assert.ok(refused.violations >= 2, `the refusals were not reported (${refused.violations})`);
+  // The app itself: draw, train a moment, stop — nothing it does is blocked.
+  await page.evaluate(() => { window.__violations = []; document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`)); });
+  await page.check('input[name=source][value=draw]');
+  const box = await page.locator('#draw-host canvas').first().boundingBox();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.8, { steps: 8 });
+  await page.mouse.up();
+  await page.fill('#cfg-epochs', '1');
+  await page.click('#btn-train');
+  await page.waitForFunction(() => /batch \d+\//.test(document.getElementById('train-numbers').textContent));
+  await page.click('#btn-stop');
+  await page.waitForFunction(() => !document.getElementById('btn-train').disabled);
+  assert.deepEqual(await page.evaluate(() => window.__violations), []);
+  // The refusals provoked above are the only console errors, and they are the policy's.
+  assert.ok(errors.every((e) => /Content Security Policy|Content-Security-Policy|unsafe-eval/.test(e)), errors.join('\n'));
+});
+
+test('a payload in every share-link field is reported as text, never run or parsed as HTML', async () => {
+  const hash = '#' + KEYS.map((k) => `${k}=${encodeURIComponent(PAYLOAD)}`).join('&') + `&${encodeURIComponent(PAYLOAD)}=1`;
+  const { page, errors } = await open(hash);
+  await page.waitForSelector('#error-banner:not([hidden])', { timeout: 60 * SECONDS });
+  await waitReady(page);
+  const text = await page.textContent('#error-text');
+  for (const key of KEYS) assert.match(text, new RegExp(`(^|[ ;])${key} `), `no message for ${key}`);
+  assert.match(text, /unknown key "<img src=x/);
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'a payload ran');
+  assert.equal(await page.locator('#error-text *').count(), 0, 'a payload became HTML');
+  assert.equal(await page.locator('img[src=x], body script:not([src])').count(), 0);
+  assert.deepEqual(errors, []);
+});
+
+test('learning rate 10 diverges: the run pauses at that batch, the weights are kept, the page explains', async () => {
+  const { page, errors } = await open();
+  await waitReady(page, /ready in/);
+  await page.fill('#cfg-learning_rate', '10');
+  await page.click('#btn-train');
+  await page.waitForSelector('#error-banner:not([hidden])', { timeout: 60 * SECONDS });
+  const text = await page.textContent('#error-text');
+  assert.match(text, /training diverged at step \d+/);
+  assert.match(text, /Lower the learning rate \(now 10\)/);
+  assert.equal(await page.textContent('#status'), 'Paused: the training diverged');
+  assert.equal(await page.textContent('#btn-pause'), 'Resume');
+  const steps = await page.textContent('#train-numbers');
+  await page.waitForTimeout(600);
+  assert.equal(await page.textContent('#train-numbers'), steps, 'training went on after diverging');
+  const output = await outputPixels(page);
+  assert.ok(/[1-9]/.test(output), 'the output is blank');
+  await page.click('#btn-stop');
+  await page.waitForFunction(() => !document.getElementById('btn-train').disabled, null, { timeout: 10 * SECONDS });
+  // The model still answers (its weights are those of the last good step, which at this learning
+  // rate may already saturate): a new test image is traced and drawn as the input.
+  const input = await page.evaluate(() => {
+    const c = document.querySelector('.stage[data-stage=input] canvas');
+    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',');
+  });
+  await page.click('#btn-random');
+  await page.waitForFunction((o) => {
+    const c = document.querySelector('.stage[data-stage=input] canvas');
+    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',') !== o;
+  }, input, { timeout: 10 * SECONDS });
+  assert.deepEqual(errors, []);
+});
+
+test('a crashed engine is replaced and the last autosave restored', async () => {
+  const { page, errors } = await open('?debug');
+  await waitReady(page, /ready in/);
+  await page.click('.preset[data-preset=mnist-1x1]');
+  await waitReady(page, /single number: ready in/);
+  await page.waitForTimeout(1500); // the autosave (debounced 0.6 s) lands
+  const output = await outputPixels(page);
+  await page.evaluate(() => window.aevpDebug.crash().catch(() => {}));
+  await page.waitForFunction(() => /Engine restarted/.test(document.getElementById('status').textContent), null, { timeout: 60 * SECONDS });
+  assert.match(await page.textContent('#error-text'), /The engine stopped \(the engine stopped: unreachable/);
+  await page.waitForTimeout(800);
+  assert.equal(await page.inputValue('#cfg-latent_grid'), '1');
+  assert.equal(await outputPixels(page), output, 'the restored model reconstructs identically');
+  // The new engine trains.
+  await page.fill('#cfg-epochs', '1');
+  await page.click('#btn-train');
+  await page.waitForFunction(() => /batch \d+\//.test(document.getElementById('train-numbers').textContent), null, { timeout: 30 * SECONDS });
+  await page.click('#btn-stop');
+  await page.waitForFunction(() => !document.getElementById('btn-train').disabled);
+  // The trap itself is reported by Chromium as the worker's error: that one is expected.
+  assert.ok(errors.every((e) => /unreachable|RuntimeError/.test(e)), errors.join('\n'));
+});
