@@ -51,6 +51,14 @@ int ae_train_batch_u8(ae_model *m, const uint8_t *images, const uint32_t *idx, i
 // The mean loss and its gradient w.r.t. every parameter (ae_param_count floats, in the flat
 // layout), with no update: for gradient checks and golden tests.
 int ae_gradients(ae_model *m, const float *images, int n, float *loss, float *grads);
+// Data-parallel training: each replica computes the gradient of its share of a batch into its
+// gradient buffer (ae_param_count floats: the mean over its n images) with ae_gradients_u8; the
+// caller combines the shares in that buffer (weighted by image counts, in the same order on
+// every replica) and applies them with ae_apply_gradients, given the batch's mean loss. The
+// divergence checks and the update are those of ae_train_batch_u8, so replicas stay identical.
+int ae_gradients_u8(ae_model *m, const uint8_t *images, const uint32_t *idx, int n, float *loss);
+float *ae_gradient_buffer(ae_model *m);
+int ae_apply_gradients(ae_model *m, float loss);
 // A seeded permutation of 0..n-1 from the model's data-shuffling stream.
 void ae_shuffle(ae_model *m, uint32_t *perm, int n);
 int ae_steps(const ae_model *m);           // optimizer steps taken so far

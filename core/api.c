@@ -81,9 +81,9 @@ static int all_finite(const float *x, size_t n) {
     return sum == 0.0f;
 }
 
-// The images are already in the input slot.
-static int train_loaded(ae_model *m, int n, float *loss) {
-    double value = model_loss_and_grads(m, n);
+// One optimizer step from the gradients in m->grads and the batch's mean loss, unless the loss,
+// the gradients or the step itself diverge: then nothing changes and AE_ERR_DIVERGED says why.
+static int apply_step(ae_model *m, double value, float *loss) {
     if (!isfinite(value) || !all_finite(m->grads, m->param_count)) {
         if (loss) *loss = (float)value;
         return ae_fail(AE_ERR_DIVERGED,
@@ -123,6 +123,11 @@ static int train_loaded(ae_model *m, int n, float *loss) {
     return AE_OK;
 }
 
+// The images are already in the input slot.
+static int train_loaded(ae_model *m, int n, float *loss) {
+    return apply_step(m, model_loss_and_grads(m, n), loss);
+}
+
 #define CHECK_BATCH(m, n)                                                                     \
     REQUIRE(m, "no model");                                                                   \
     REQUIRE((n) >= 1 && (n) <= (m)->batch, "batch of %d images: must be 1..%d (batch_size)", \
@@ -157,6 +162,21 @@ int ae_gradients(ae_model *m, const float *images, int n, float *loss, float *gr
     memcpy(grads, m->grads, m->param_count * sizeof(float));
     if (loss) *loss = (float)value;
     return AE_OK;
+}
+
+int ae_gradients_u8(ae_model *m, const uint8_t *images, const uint32_t *idx, int n, float *loss) {
+    CHECK_BATCH(m, n);
+    REQUIRE(images && idx && loss, "no images, indices or loss");
+    load_u8(model_input(m), images, idx, n, model_input_size(m));
+    *loss = (float)model_loss_and_grads(m, n);
+    return AE_OK;
+}
+
+float *ae_gradient_buffer(ae_model *m) { return m ? m->grads : NULL; }
+
+int ae_apply_gradients(ae_model *m, float loss) {
+    REQUIRE(m, "no model");
+    return apply_step(m, loss, NULL);
 }
 
 void ae_shuffle(ae_model *m, uint32_t *perm, int n) {

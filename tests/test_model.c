@@ -212,6 +212,52 @@ static void test_divergence(const char *json) {
     ae_destroy(m);
 }
 
+// Two replicas, each with part of every batch, combining their gradients, end with the weights of
+// one model trained on whole batches, up to the order of the sums (bound: 1e-5 + 1e-4 relative).
+static void test_data_parallel(void) {
+    const char *json = "{\"batch_size\":16,\"seed\":5}";
+    ae_model *one = create(json), *a = create(json), *b = create(json);
+    if (!one || !a || !b) return;
+    int size = ae_input_size(one);
+    size_t p = ae_param_count(one);
+    uint8_t *images = malloc((size_t)64 * size);
+    pcg32 rng;
+    pcg32_seed(&rng, 8, 3);
+    for (int i = 0; i < 64 * size; i++) images[i] = (uint8_t)(pcg32_next(&rng) >> 24);
+    uint32_t idx[16];
+    for (int step = 0; step < 20; step++) {
+        for (int i = 0; i < 16; i++) idx[i] = (uint32_t)((step * 16 + i) % 64);
+        float loss_one, la, lb;
+        CHECK(ae_train_batch_u8(one, images, idx, 16, &loss_one) == AE_OK, "one: %s", ae_last_error());
+        int na = 7, nb = 9; // uneven shares, as the last batch of an epoch can be
+        ae_gradients_u8(a, images, idx, na, &la);
+        ae_gradients_u8(b, images, idx + na, nb, &lb);
+        float *ga = ae_gradient_buffer(a), *gb = ae_gradient_buffer(b);
+        for (size_t k = 0; k < p; k++) {
+            float sum = (na * ga[k] + nb * gb[k]) / (float)(na + nb);
+            ga[k] = sum;
+            gb[k] = sum;
+        }
+        float loss = (na * la + nb * lb) / (float)(na + nb);
+        CHECK(fabsf(loss - loss_one) <= 1e-5f * fabsf(loss_one), "step %d: loss %g vs %g", step, loss, loss_one);
+        CHECK(ae_apply_gradients(a, loss) == AE_OK && ae_apply_gradients(b, loss) == AE_OK, "apply: %s", ae_last_error());
+    }
+    float *w1 = malloc(p * sizeof(float)), *wa = malloc(p * sizeof(float)), *wb = malloc(p * sizeof(float));
+    ae_get_params(one, w1);
+    ae_get_params(a, wa);
+    ae_get_params(b, wb);
+    CHECK(memcmp(wa, wb, p * sizeof(float)) == 0, "the replicas differ");
+    double worst = 0;
+    for (size_t k = 0; k < p; k++) {
+        double d = fabs(wa[k] - w1[k]) / (1e-1 + fabs(w1[k]));
+        if (d > worst) worst = d;
+    }
+    CHECK(worst < 1e-3, "data-parallel weights differ from one model's by %g (relative)", worst);
+    printf("data parallel: 20 steps on 7+9 images vs 16: largest relative weight difference %.2e\n", worst);
+    free(images); free(w1); free(wa); free(wb);
+    ae_destroy(one); ae_destroy(a); ae_destroy(b);
+}
+
 static void test_bad_configs(void) {
     int status = -1;
     ae_model *m = ae_create("{\"latent_grid\":12}", &status);
@@ -257,5 +303,6 @@ int main(int argc, char **argv) {
     test_divergence("{\"learning_rate\":10,\"batch_size\":8}");
     test_divergence("{\"learning_rate\":10,\"batch_size\":8,\"optimizer\":\"sgd\",\"activation\":\"elu\"}");
     test_colour_training();
+    test_data_parallel();
     return test_finish("test_model");
 }

@@ -136,6 +136,22 @@ export async function loadCore(wasmBytes) {
       });
     }
 
+    // Data-parallel training: this replica's share of a batch into its gradient buffer.
+    gradientsU8(imagesPtr, idxPtr, n) {
+      return withBuffers([4], (loss) => {
+        check(c.ae_gradients_u8(this.ptr, imagesPtr, idxPtr, n, loss));
+        return f32()[loss >> 2];
+      });
+    }
+
+    // A view of the gradient buffer: valid until the next call that may grow memory.
+    gradientView() {
+      const ptr = c.ae_gradient_buffer(this.ptr);
+      return f32().subarray(ptr >> 2, (ptr >> 2) + this.paramCount);
+    }
+
+    applyGradients(loss) { check(c.ae_apply_gradients(this.ptr, loss)); }
+
     shuffle(permPtr, n) { c.ae_shuffle(this.ptr, permPtr, n); }
     get steps() { return c.ae_steps(this.ptr); }
 

@@ -4,42 +4,68 @@ import { EngineError } from './errors.js';
 
 export { EngineError };
 
-// options.worker: a Worker-like object ({postMessage, onmessage, onerror, terminate}) to use
-// instead of spawning web/worker.js (the Node tests pass a worker_threads adapter).
+// options.workers: how many workers train together (data-parallel; default 1). Each holds a
+// replica of the model and the data set; they swap gradients every batch, so their weights stay
+// identical, and everything but training is asked of the first.
+// options.worker / options.workerFactory: Worker-like objects ({postMessage, onmessage, onerror,
+// terminate}) to use instead of spawning web/worker.js (the Node tests pass worker_threads).
 export async function createEngine(options = {}) {
-  const worker = options.worker ?? new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  const engine = new Engine(worker);
-  await engine.request('ping'); // resolves once the WASM module is loaded
+  const count = Math.max(1, Math.min(8, Math.floor(options.workers ?? 1)));
+  const spawn = options.workerFactory ??
+    (() => new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+  const workers = options.worker ? [options.worker] : Array.from({ length: count }, spawn);
+  const engine = new Engine(workers);
+  await engine.ready();
   return engine;
 }
 
 class Engine {
-  #worker;
+  #workers;
   #nextId = 1;
-  #pending = new Map();   // id -> {resolve, reject, onProgress}
+  #pending = new Map();   // id -> {resolve, reject}
   #progressTarget = null; // the onProgress of the call that streams events (train, loadDataset)
   #dead = null;
-  onCrash = null;         // called once if the worker dies (a trap, out of memory)
+  #runs = 0;
+  onCrash = null;         // called once if a worker dies (a trap, out of memory)
 
-  constructor(worker) {
-    this.#worker = worker;
-    worker.onmessage = (event) => this.#receive(event.data);
-    worker.onerror = (event) => {
-      event?.preventDefault?.();
-      const message = `the engine's worker stopped: ${event?.message ?? 'unknown error'}`;
-      this.#fail(new EngineError('crashed', message));
-      this.onCrash?.(message);
-    };
+  constructor(workers) {
+    this.#workers = workers;
+    workers.forEach((worker, rank) => {
+      worker.onmessage = (event) => this.#receive(event.data, rank);
+      worker.onerror = (event) => {
+        event?.preventDefault?.();
+        this.#crash(`the engine's worker stopped: ${event?.message ?? 'unknown error'}`);
+      };
+    });
   }
 
-  #receive(msg) {
+  get workers() { return this.#workers.length; }
+
+  async ready() {
+    await this.#all('ping');  // resolves once every worker has loaded the WASM module
+    if (this.#workers.length < 2) return;
+    // Data-parallel training: ranks 1.. each talk to rank 0 over a port of their own.
+    if (this.#workers.length > 2) throw new EngineError('arg', 'data-parallel training supports 2 workers');
+    const channel = new MessageChannel();
+    await Promise.all([
+      this.#to(0, 'peer', { port: channel.port1 }, [channel.port1]),
+      this.#to(1, 'peer', { port: channel.port2 }, [channel.port2]),
+    ]);
+  }
+
+  #crash(message) {
+    if (this.#dead) return;
+    this.#fail(new EngineError('crashed', message));
+    this.onCrash?.(message);
+  }
+
+  #receive(msg, rank) {
     if (msg.type === 'fatal') {
-      this.#fail(new EngineError('crashed', msg.message));
-      this.onCrash?.(msg.message);
+      this.#crash(msg.message);
       return;
     }
     if (msg.type === 'progress') {
-      this.#progressTarget?.(msg);
+      if (rank === 0) this.#progressTarget?.(msg);
       return;
     }
     const call = this.#pending.get(msg.id);
@@ -56,20 +82,31 @@ class Engine {
     this.#pending.clear();
   }
 
-  request(type, args = {}, transfer = []) {
+  #to(rank, type, args = {}, transfer = []) {
     if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, type, ...args }, transfer);
+      this.#workers[rank].postMessage({ id, type, ...args }, transfer);
     });
   }
 
-  async #streaming(type, args, onProgress) {
+  // The same request to every worker (each gets its own copy of typed arrays); the first's result.
+  async #all(type, args = {}, transfer = []) {
+    const others = this.#workers.slice(1).map((_, i) => this.#to(i + 1, type, structuredClone(args)));
+    const [first] = await Promise.all([this.#to(0, type, args, transfer), ...others]);
+    return first;
+  }
+
+  request(type, args = {}, transfer = []) {
+    return this.#to(0, type, args, transfer);
+  }
+
+  async #streaming(type, args, onProgress, send = (t, a) => this.request(t, a)) {
     const previous = this.#progressTarget;
     this.#progressTarget = onProgress ?? null;
     try {
-      return await this.request(type, args);
+      return await send(type, args);
     } finally {
       if (this.#progressTarget === (onProgress ?? null)) this.#progressTarget = previous;
     }
@@ -77,12 +114,12 @@ class Engine {
 
   // {name, displayName, train, test, shape, classes}; onProgress gets {kind: 'download', loaded, total}.
   loadDataset(name, { onProgress } = {}) {
-    return this.#streaming('loadDataset', { name }, onProgress);
+    return this.#streaming('loadDataset', { name }, onProgress, (t, a) => this.#all(t, a));
   }
 
   // {config (defaults filled in), params, flopsPerSample, latentDim, stages, tensors}
   configure(config = {}) {
-    return this.request('configure', { config });
+    return this.#all('configure', { config });
   }
 
   // Resolves when the run ends (all epochs, or stop) with {epochs, history, samplesPerSec, ...};
@@ -90,7 +127,13 @@ class Engine {
   // {kind: 'diverged', message} when a batch diverges (the run pauses, the weights are kept).
   // limit: train on the first `limit` training images only.
   train({ epochs, limit, onProgress } = {}) {
-    return this.#streaming('train', { epochs, limit }, onProgress);
+    if (this.#workers.length === 1) return this.#streaming('train', { epochs, limit }, onProgress);
+    const runId = ++this.#runs, size = this.#workers.length;
+    return this.#streaming('train', { epochs, limit }, onProgress, async (type, args) => {
+      const runs = this.#workers.map((_, rank) => this.#to(rank, type, { ...args, parallel: { rank, size, runId } }));
+      const [first] = await Promise.all(runs);
+      return first;
+    });
   }
 
   // Makes the engine trap, as a crash would (for tests of crash recovery).
@@ -117,7 +160,7 @@ class Engine {
   // ..., metadata}. A file that does not check out is an EngineError and the model stays.
   load(bytes) {
     const copy = Uint8Array.from(bytes);
-    return this.request('load', { bytes: copy }, [copy.buffer]);
+    return this.#all('load', { bytes: copy }, [copy.buffer]);
   }
 
   // The sizes of a config ({config, params, flopsPerSample, ...}) without touching the model.
@@ -148,7 +191,7 @@ class Engine {
 
   setWeights(weights) {
     const copy = Float32Array.from(weights);
-    return this.request('setWeights', { weights: copy }, [copy.buffer]);
+    return this.#all('setWeights', { weights: copy }, [copy.buffer]);
   }
 
   // The model as safetensors bytes (Uint8Array); metadata: extra string fields for the header.
@@ -158,14 +201,14 @@ class Engine {
   heap() { return this.request('heap'); }
 
   // Frees the model (the data set and the worker stay).
-  disposeModel() { return this.request('dispose'); }
+  disposeModel() { return this.#all('dispose'); }
 
   // Frees everything and ends the worker; the engine cannot be used afterwards.
   async dispose() {
     try {
-      await this.request('dispose');
+      await this.#all('dispose');
     } finally {
-      this.#worker.terminate();
+      for (const worker of this.#workers) worker.terminate();
       this.#fail(new EngineError('disposed', 'this engine was disposed'));
     }
   }

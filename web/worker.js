@@ -24,6 +24,50 @@ let model = null;
 let perm = 0;         // heap uint32 permutation of the training set
 let run = null;       // the training run in progress: {paused, stopping, resume}
 
+// ---------------------------------------------------------------- data-parallel peer
+// With two workers, each holds a replica of the model and the data set; during training they
+// swap gradients over a MessagePort every batch. Messages carry the run's id: those of a run that
+// was stopped mid-exchange are dropped by the next.
+let peer = null;
+const peerInbox = [], peerWaiters = [];
+
+function setPeer(port) {
+  peer = port;
+  port.onmessage = (event) => {
+    const waiter = peerWaiters.shift();
+    if (waiter) waiter(event.data);
+    else peerInbox.push(event.data);
+  };
+}
+
+async function fromPeer(runId) {
+  for (;;) {
+    const msg = peerInbox.length ? peerInbox.shift() : await new Promise((resolve) => peerWaiters.push(resolve));
+    if (msg.runId === runId) return msg;
+  }
+}
+
+// One batch split between the replicas: rank 0 takes the first half. Both combine the two shares
+// in rank order, so both apply the same update. Returns the batch loss, or null if rank 0 stopped.
+async function parallelStep(m, d, idxPtr, count, par) {
+  const share = Math.ceil(count / 2);
+  const mine = par.rank === 0 ? share : count - share;
+  let loss = 0;
+  if (mine > 0) loss = m.gradientsU8(d.train.dataPtr, idxPtr + (par.rank === 0 ? 0 : share) * 4, mine);
+  else m.gradientView().fill(0);
+  const own = m.gradientView().slice(), sent = own.slice();
+  peer.postMessage({ runId: par.runId, n: mine, loss, grads: sent }, [sent.buffer]);
+  const other = await fromPeer(par.runId);
+  if (other.stop) return null;
+  const [a, b] = par.rank === 0 ? [{ n: mine, loss, grads: own }, other] : [other, { n: mine, loss, grads: own }];
+  const total = a.n + b.n;
+  const buffer = m.gradientView();
+  for (let k = 0; k < buffer.length; k++) buffer[k] = (a.n * a.grads[k] + b.n * b.grads[k]) / total;
+  const batchLoss = (a.n * a.loss + b.n * b.loss) / total;
+  m.applyGradients(batchLoss);
+  return batchLoss;
+}
+
 function post(message, transfer = []) {
   self.postMessage(message, transfer);
 }
@@ -230,7 +274,7 @@ async function evaluateTest(core, m, d, limit = d.test.count) {
   return sums;
 }
 
-async function train(core, { epochs, limit }) {
+async function train(core, { epochs, limit, parallel }) {
   const m = requireModel(), d = requireDataset();
   if (run) throw new EngineError('busy', 'a training run is already in progress');
   const [h, w, c] = d.shape;
@@ -245,6 +289,8 @@ async function train(core, { epochs, limit }) {
     throw new EngineError('arg', `limit must be an integer 1..${d.train.count} (got ${limit})`);
   // A limit trains on the first `limit` training images, shuffled among themselves.
   const n = limit, batch = m.batchSize, batches = Math.ceil(n / batch);
+  if (parallel && !peer) throw new EngineError('state', 'parallel training needs a peer worker');
+  const follower = parallel?.rank > 0;   // rank 0 reports progress and evaluates; the other follows
   const history = [];
   run = { paused: false, stopping: false, resume: null };
   const started = performance.now();
@@ -259,9 +305,15 @@ async function train(core, { epochs, limit }) {
         const count = Math.min(batch, n - b * batch);
         let loss;
         try {
-          loss = m.trainBatchU8(d.train.dataPtr, perm + b * batch * 4, count);
+          if (parallel) {
+            loss = await parallelStep(m, d, perm + b * batch * 4, count, parallel);
+            if (loss === null) { run.stopping = true; break; }
+          } else {
+            loss = m.trainBatchU8(d.train.dataPtr, perm + b * batch * 4, count);
+          }
         } catch (e) {
           if (e.code !== 'diverged') throw e;
+          if (follower) { b--; continue; } // rank 0 decides; this replica retries with it
           // The engine refused the batch and kept the weights of the step before: pause here and
           // let the person decide (stop, or resume and see). The batch is tried again on resume.
           run.paused = true;
@@ -277,6 +329,7 @@ async function train(core, { epochs, limit }) {
         samplesDone += count;
         rateSamples += count;
         const now = performance.now();
+        if (follower) continue;
         if (now - lastProgress >= PROGRESS_INTERVAL_MS || b === batches - 1) {
           const rate = rateSamples / Math.max(now - rateStart, 1e-3) * 1000;
           const remaining = (epochs - epoch) * n + (n - (b + 1) * batch);
@@ -295,6 +348,7 @@ async function train(core, { epochs, limit }) {
       }
       if (run.stopping) break; // a stopped epoch is not evaluated, even if its last batch ran
       activeMs += performance.now() - sliceStart;
+      if (follower) continue;
       const val = await evaluateTest(core, m, d);
       if (!val) break;
       const record = { epoch, trainLoss: lossSum / done, valLoss: val.loss, mse: val.mse, psnr: val.psnr,
@@ -303,6 +357,9 @@ async function train(core, { epochs, limit }) {
       progress({ kind: 'epoch', ...record });
     }
   } finally {
+    // Whichever replica ends first (stop, error, or the last batch) releases the other, which may
+    // be waiting for its gradients; after a normal end the message is a stale one, dropped later.
+    if (parallel) peer.postMessage({ runId: parallel.runId, stop: true });
     run = null;
   }
   return { epochs: history.length, history, samples: samplesDone,
@@ -357,6 +414,7 @@ function testImages(core, { count = 1, offset = 0 }) {
 async function handle(core, msg) {
   switch (msg.type) {
     case 'ping': return { ready: true };
+    case 'peer': setPeer(msg.port); return { peer: true };
     case 'loadDataset': return loadDataset(core, msg);
     case 'configure': return configure(core, msg);
     case 'train': return train(core, msg);

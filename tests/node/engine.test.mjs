@@ -170,3 +170,39 @@ test('a limit trains on a subset; a bad limit is refused', async () => {
   assert.equal(result.samples, 1000);
   await assert.rejects(engine.train({ epochs: 1, limit: 0 }), /limit must be an integer 1..60000/);
 });
+
+test('two workers train data-parallel to the weights of one, up to summation order', async () => {
+  const one = await newEngine();
+  const two = await createEngine({ workers: 2, workerFactory: nodeWorker });
+  live.add(two);
+  assert.equal(two.workers, 2);
+  for (const engine of [one, two]) {
+    await engine.loadDataset('mnist');
+    await engine.configure({ batch_size: 64, seed: 11 });
+  }
+  const a = await one.train({ epochs: 1, limit: 64 * 40 });
+  const b = await two.train({ epochs: 1, limit: 64 * 40 });
+  assert.equal(b.history.length, 1);
+  const [wa, wb] = [await one.getWeights(), await two.getWeights()];
+  let worst = 0;
+  for (let i = 0; i < wa.length; i++) worst = Math.max(worst, Math.abs(wa[i] - wb[i]) / (0.1 + Math.abs(wa[i])));
+  console.log(`  40 steps: one worker ${a.samplesPerSec.toFixed(0)} samples/s, two ${b.samplesPerSec.toFixed(0)}; largest relative weight difference ${worst.toExponential(2)}`);
+  assert.ok(worst < 1e-3, `the two-worker weights differ by ${worst}`);
+  assert.ok(Math.abs(a.history[0].valLoss - b.history[0].valLoss) < 1e-3);
+  // Pause and stop reach both replicas: the run ends and the engine answers.
+  let steps = 0;
+  const run = two.train({ epochs: 1, onProgress: (e) => { if (e.kind === 'batch') steps = e.step; } });
+  await new Promise((r) => setTimeout(r, 400));
+  await two.pause();
+  await new Promise((r) => setTimeout(r, 200));
+  const at = steps;
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(steps <= at + 1, 'steps went on while paused');
+  await two.resume();
+  await new Promise((r) => setTimeout(r, 200));
+  await two.stop();
+  const stopped = await run;
+  assert.equal(stopped.epochs, 0);
+  const again = await two.train({ epochs: 1, limit: 640 });
+  assert.equal(again.epochs, 1, 'a run after a stopped one works (stale messages dropped)');
+});
