@@ -14,7 +14,7 @@ void conv2d_forward(float *y, const float *x, const float *w, const float *b, in
         float *yi = y + (size_t)i * m * cout;
         for (size_t p = 0; p < m; p++) memcpy(yi + p * cout, b, cout * sizeof(float));
         im2col(col, x + (size_t)i * in_size(g), g);
-        gemm_nn((int)m, cout, 9 * g.c, col, 9 * g.c, w, cout, yi, cout);
+        gemm_nn((int)m, cout, 9 * g.c, col, 9 * g.c, w, cout, yi, cout, 1);
     }
 }
 
@@ -31,10 +31,9 @@ void conv2d_backward(float *dx, float *dw, float *db, const float *dy, const flo
         for (size_t p = 0; p < m; p++)
             for (int c = 0; c < cout; c++) db[c] += dyi[p * cout + c];
         im2col(col, x + (size_t)i * in_size(g), g);
-        gemm_tn(k, cout, (int)m, col, k, dyi, cout, dw, cout);
+        gemm_tn(k, cout, (int)m, col, k, dyi, cout, dw, cout, 1);
         if (dx) {
-            memset(col, 0, m * k * sizeof(float));
-            gemm_nn((int)m, k, cout, dyi, cout, wt, k, col, k);
+            gemm_nn((int)m, k, cout, dyi, cout, wt, k, col, k, 0);
             col2im(dx + (size_t)i * in_size(g), col, g);
         }
     }

@@ -6,9 +6,10 @@
 #include "kernels.h"
 
 void gemm_nn_scalar(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                    float *C, int ldc) {
+                    float *C, int ldc, int accumulate) {
     for (int i = 0; i < M; i++) {
         float *c = C + (size_t)i * ldc;
+        if (!accumulate) memset(c, 0, (size_t)N * sizeof(float));
         for (int k = 0; k < K; k++) {
             float a = A[(size_t)i * lda + k];
             const float *b = B + (size_t)k * ldb;
@@ -18,7 +19,9 @@ void gemm_nn_scalar(int M, int N, int K, const float *A, int lda, const float *B
 }
 
 void gemm_tn_scalar(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                    float *C, int ldc) {
+                    float *C, int ldc, int accumulate) {
+    if (!accumulate)
+        for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof(float));
     for (int k = 0; k < K; k++) {
         const float *a = A + (size_t)k * lda;
         const float *b = B + (size_t)k * ldb;
@@ -93,17 +96,20 @@ void im2col(float *col, const float *x, conv_geom g) {
 }
 
 void col2im(float *x, const float *col, conv_geom g) {
+    // For one patch row ky the taps kx are adjacent pixels both in x and in col: one contiguous
+    // add of up to 3*c floats, with the image border clipped once per row, not per tap.
     for (int oy = 0; oy < g.oh; oy++) {
+        int iy0 = oy * g.stride - 1;
+        int ky_lo = iy0 < 0 ? -iy0 : 0, ky_hi = g.h - iy0 < 3 ? g.h - iy0 : 3;
         for (int ox = 0; ox < g.ow; ox++) {
-            const float *src = col + ((size_t)oy * g.ow + ox) * 9 * g.c;
-            for (int ky = 0; ky < 3; ky++) {
-                int iy = oy * g.stride - 1 + ky;
-                for (int kx = 0; kx < 3; kx++, src += g.c) {
-                    int ix = ox * g.stride - 1 + kx;
-                    if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
-                    float *dst = x + ((size_t)iy * g.w + ix) * g.c;
-                    for (int c = 0; c < g.c; c++) dst[c] += src[c];
-                }
+            int ix0 = ox * g.stride - 1;
+            int kx_lo = ix0 < 0 ? -ix0 : 0, kx_hi = g.w - ix0 < 3 ? g.w - ix0 : 3;
+            const float *patch = col + ((size_t)oy * g.ow + ox) * 9 * g.c;
+            size_t len = (size_t)(kx_hi - kx_lo) * g.c;
+            for (int ky = ky_lo; ky < ky_hi; ky++) {
+                float *dst = x + ((size_t)(iy0 + ky) * g.w + ix0 + kx_lo) * g.c;
+                const float *src = patch + ((size_t)ky * 3 + kx_lo) * g.c;
+                for (size_t i = 0; i < len; i++) dst[i] += src[i];
             }
         }
     }

@@ -31,12 +31,16 @@ typedef __m128 v4;
 #define v4_select(mask, a, b) _mm_blendv_ps(b, a, mask)
 #endif
 
-// C (M,N) += A * B where A's element (i, k) is at A[i*ars + k*acs]: one loop nest serves both
+// Store a sum into C, adding what is there when accumulating.
+#define ST(p, v) v4_store(p, acc ? v4_add(v4_load(p), v) : (v))
+#define SC(c, v) ((c) = acc ? (c) + (v) : (v))
+
+// C (M,N) (+)= A * B where A's element (i, k) is at A[i*ars + k*acs]: one loop nest serves both
 // A (nn: ars = lda, acs = 1) and A transposed (tn: ars = 1, acs = lda). Products are summed
 // over k in a register, then added to C: the scalar twins add into C as they go, so the two
 // agree to float rounding, not bit for bit.
 static void gemm_strided(int M, int N, int K, const float *A, int ars, int acs, const float *B,
-                         int ldb, float *C, int ldc) {
+                         int ldb, float *C, int ldc, int acc) {
     int i = 0;
     for (; i + 4 <= M; i += 4) {
         const float *a0 = A + (size_t)i * ars, *a1 = a0 + ars, *a2 = a1 + ars, *a3 = a2 + ars;
@@ -56,10 +60,10 @@ static void gemm_strided(int M, int N, int K, const float *A, int ars, int acs, 
                 s20 = v4_add(s20, v4_mul(x2, b0)); s21 = v4_add(s21, v4_mul(x2, b1));
                 s30 = v4_add(s30, v4_mul(x3, b0)); s31 = v4_add(s31, v4_mul(x3, b1));
             }
-            v4_store(c0 + j, v4_add(v4_load(c0 + j), s00)); v4_store(c0 + j + 4, v4_add(v4_load(c0 + j + 4), s01));
-            v4_store(c1 + j, v4_add(v4_load(c1 + j), s10)); v4_store(c1 + j + 4, v4_add(v4_load(c1 + j + 4), s11));
-            v4_store(c2 + j, v4_add(v4_load(c2 + j), s20)); v4_store(c2 + j + 4, v4_add(v4_load(c2 + j + 4), s21));
-            v4_store(c3 + j, v4_add(v4_load(c3 + j), s30)); v4_store(c3 + j + 4, v4_add(v4_load(c3 + j + 4), s31));
+            ST(c0 + j, s00); ST(c0 + j + 4, s01);
+            ST(c1 + j, s10); ST(c1 + j + 4, s11);
+            ST(c2 + j, s20); ST(c2 + j + 4, s21);
+            ST(c3 + j, s30); ST(c3 + j + 4, s31);
         }
         for (; j + 4 <= N; j += 4) {
             v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0;
@@ -71,10 +75,10 @@ static void gemm_strided(int M, int N, int K, const float *A, int ars, int acs, 
                 s2 = v4_add(s2, v4_mul(v4_splat(a2[ka]), b));
                 s3 = v4_add(s3, v4_mul(v4_splat(a3[ka]), b));
             }
-            v4_store(c0 + j, v4_add(v4_load(c0 + j), s0));
-            v4_store(c1 + j, v4_add(v4_load(c1 + j), s1));
-            v4_store(c2 + j, v4_add(v4_load(c2 + j), s2));
-            v4_store(c3 + j, v4_add(v4_load(c3 + j), s3));
+            ST(c0 + j, s0);
+            ST(c1 + j, s1);
+            ST(c2 + j, s2);
+            ST(c3 + j, s3);
         }
         for (; j < N; j++) {
             float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -83,7 +87,7 @@ static void gemm_strided(int M, int N, int K, const float *A, int ars, int acs, 
                 size_t ka = (size_t)k * acs;
                 s0 += a0[ka] * b; s1 += a1[ka] * b; s2 += a2[ka] * b; s3 += a3[ka] * b;
             }
-            c0[j] += s0; c1[j] += s1; c2[j] += s2; c3[j] += s3;
+            SC(c0[j], s0); SC(c1[j], s1); SC(c2[j], s2); SC(c3[j], s3);
         }
     }
     for (; i < M; i++) {
@@ -94,23 +98,47 @@ static void gemm_strided(int M, int N, int K, const float *A, int ars, int acs, 
             v4 s = v4_splat(0);
             for (int k = 0; k < K; k++)
                 s = v4_add(s, v4_mul(v4_splat(a[(size_t)k * acs]), v4_load(B + (size_t)k * ldb + j)));
-            v4_store(c + j, v4_add(v4_load(c + j), s));
+            ST(c + j, s);
         }
         for (; j < N; j++) {
             float s = 0;
             for (int k = 0; k < K; k++) s += a[(size_t)k * acs] * B[(size_t)k * ldb + j];
-            c[j] += s;
+            SC(c[j], s);
         }
     }
 }
 
+static inline float v4_hsum(v4 v) {
+    float lanes[4];
+    v4_store(lanes, v);
+    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+}
+
 void gemm_nn_simd(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                  float *C, int ldc) {
-    gemm_strided(M, N, K, A, lda, 1, B, ldb, C, ldc);
+                  float *C, int ldc, int accumulate) {
+    int acc = accumulate;
+    if (N == 1 && ldb == 1 && K >= 8) {
+        // One output channel (the last conv): a dot product per row, vectorised along K.
+        for (int i = 0; i < M; i++) {
+            const float *a = A + (size_t)i * lda;
+            v4 s0 = v4_splat(0), s1 = s0;
+            int k = 0;
+            for (; k + 8 <= K; k += 8) {
+                s0 = v4_add(s0, v4_mul(v4_load(a + k), v4_load(B + k)));
+                s1 = v4_add(s1, v4_mul(v4_load(a + k + 4), v4_load(B + k + 4)));
+            }
+            float sum = v4_hsum(v4_add(s0, s1));
+            for (; k < K; k++) sum += a[k] * B[k];
+            SC(C[(size_t)i * ldc], sum);
+        }
+        return;
+    }
+    gemm_strided(M, N, K, A, lda, 1, B, ldb, C, ldc, accumulate);
 }
 
 void gemm_tn_simd(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                  float *C, int ldc) {
+                  float *C, int ldc, int accumulate) {
+    int acc = accumulate;
     if (N == 1 && ldc == 1) {
         // A column vector C (a conv's weight gradient with one output channel): vectorise over
         // M instead, C[i] += sum_k A[k][i] * B[k], keeping the k order of the scalar twin.
@@ -119,16 +147,16 @@ void gemm_tn_simd(int M, int N, int K, const float *A, int lda, const float *B, 
             v4 s = v4_splat(0);
             for (int k = 0; k < K; k++)
                 s = v4_add(s, v4_mul(v4_load(A + (size_t)k * lda + i), v4_splat(B[(size_t)k * ldb])));
-            v4_store(C + i, v4_add(v4_load(C + i), s));
+            ST(C + i, s);
         }
         for (; i < M; i++) {
             float s = 0;
             for (int k = 0; k < K; k++) s += A[(size_t)k * lda + i] * B[(size_t)k * ldb];
-            C[i] += s;
+            SC(C[i], s);
         }
         return;
     }
-    gemm_strided(M, N, K, A, 1, lda, B, ldb, C, ldc);
+    gemm_strided(M, N, K, A, 1, lda, B, ldb, C, ldc, accumulate);
 }
 
 void act_forward_simd(ae_activation act, float *y, int n) {

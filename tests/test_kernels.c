@@ -6,7 +6,7 @@
 
 #define ATOL 1e-5f
 #define RTOL 1e-5f
-#define POOL 8192
+#define POOL 65536
 
 static float pool_a[POOL], pool_b[POOL], pool_c1[POOL], pool_c2[POOL];
 
@@ -27,7 +27,7 @@ static int compare(const char *what, const float *got, const float *want, int n,
     return 1;
 }
 
-static const int sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 33};
+static const int sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 33, 144};
 #define NSIZES (int)(sizeof sizes / sizeof sizes[0])
 
 static void test_gemm(const char *name, gemm_fn *simd, gemm_fn *scalar, int transposed_a) {
@@ -48,12 +48,13 @@ static void test_gemm(const char *name, gemm_fn *simd, gemm_fn *scalar, int tran
                     fill(B, K * ldb, &rng);
                     fill(C1, M * ldc, &rng);
                     memcpy(C2, C1, (size_t)M * ldc * sizeof(float));
-                    simd(M, N, K, A, lda, B, ldb, C1, ldc);
-                    scalar(M, N, K, A, lda, B, ldb, C2, ldc);
+                    int acc = (a + b + c + off) & 1; // both modes, across the sweep
+                    simd(M, N, K, A, lda, B, ldb, C1, ldc, acc);
+                    scalar(M, N, K, A, lda, B, ldb, C2, ldc, acc);
                     compare(name, C1, C2, M * ldc, M, N, K, off);
                     cases++;
                 }
-    // The one-output-channel fast path of gemm_tn (N = 1, ldc = 1).
+    // The one-output-channel fast paths (N = 1, ldb = ldc = 1).
     for (int a = 0; a < NSIZES; a++)
         for (int c = 0; c < NSIZES; c++) {
             int M = sizes[a], K = sizes[c];
@@ -62,8 +63,8 @@ static void test_gemm(const char *name, gemm_fn *simd, gemm_fn *scalar, int tran
             fill(pool_b + 1, K, &rng);
             fill(pool_c1 + 1, M, &rng);
             memcpy(pool_c2 + 1, pool_c1 + 1, M * sizeof(float));
-            simd(M, 1, K, pool_a + 1, lda, pool_b + 1, 1, pool_c1 + 1, 1);
-            scalar(M, 1, K, pool_a + 1, lda, pool_b + 1, 1, pool_c2 + 1, 1);
+            simd(M, 1, K, pool_a + 1, lda, pool_b + 1, 1, pool_c1 + 1, 1, c & 1);
+            scalar(M, 1, K, pool_a + 1, lda, pool_b + 1, 1, pool_c2 + 1, 1, c & 1);
             compare(name, pool_c1 + 1, pool_c2 + 1, M, M, 1, K, 1);
             cases++;
         }

@@ -341,6 +341,7 @@ for (const radio of document.querySelectorAll('input[name=dataset]')) {
 // ---------------------------------------------------------------- training
 function setTraining(on) {
   state.training = on;
+  $('workers').disabled = on;
   state.paused = false;
   $('btn-train').disabled = on;
   $('btn-pause').disabled = !on;
@@ -733,10 +734,48 @@ async function loadPreset(p) {
 }
 
 // ---------------------------------------------------------------- start
+// Two workers where the machine has the cores for them, unless the person chose otherwise.
+const WORKERS_KEY = 'aevp.workers';
+function workerCount() {
+  const chosen = Number(localStorage.getItem(WORKERS_KEY));
+  if (chosen === 1 || chosen === 2) return chosen;
+  return (navigator.hardwareConcurrency ?? 1) >= 2 ? 2 : 1;
+}
+
 async function startEngine() {
-  state.engine = await createEngine();
+  const workers = workerCount();
+  try {
+    state.engine = await createEngine({ workers });
+  } catch (e) {
+    if (workers === 1) throw e;
+    state.engine = await createEngine({ workers: 1 }); // a browser that cannot run two still runs one
+  }
+  $('workers').value = String(state.engine.workers);
   state.engine.onCrash = (message) => recover(message);
 }
+
+// A new worker count means a new engine: the model moves over through a model file.
+$('workers').addEventListener('change', async () => {
+  if (state.training) return;
+  localStorage.setItem(WORKERS_KEY, $('workers').value);
+  const bytes = state.model ? await state.engine.save({}) : null;
+  const dataset = state.dataset?.name;
+  const old = state.engine;
+  state.restoring = true;
+  try {
+    await startEngine();
+    old.onCrash = null;
+    await old.dispose().catch(() => {});
+    state.dataset = null;
+    if (dataset) await loadDataset(dataset);
+    if (bytes) await adoptModel(await state.engine.load(bytes));
+    status(`Training will use ${state.engine.workers} worker${state.engine.workers === 1 ? '' : 's'}`);
+  } catch (e) {
+    showError(`Could not switch workers: ${e.message}`);
+  } finally {
+    state.restoring = false;
+  }
+});
 
 // The worker died (a trap, out of memory): a new one takes over with the last autosave.
 async function recover(message) {
