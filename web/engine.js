@@ -113,8 +113,14 @@ class Engine {
   }
 
   // {name, displayName, train, test, shape, classes}; onProgress gets {kind: 'download', loaded, total}.
+  // With two workers the second loads after the first, so it reads what the first brought into
+  // the browser's caches instead of downloading the files a second time.
   loadDataset(name, { onProgress } = {}) {
-    return this.#streaming('loadDataset', { name }, onProgress, (t, a) => this.#all(t, a));
+    return this.#streaming('loadDataset', { name }, onProgress, async (t, a) => {
+      const first = await this.#to(0, t, a);
+      for (let rank = 1; rank < this.#workers.length; rank++) await this.#to(rank, t, { ...a });
+      return first;
+    });
   }
 
   // {config (defaults filled in), params, flopsPerSample, latentDim, stages, tensors}
