@@ -18,6 +18,12 @@ typedef void gemm_fn(int M, int N, int K, const float *A, int lda, const float *
 gemm_fn gemm_nn_scalar, gemm_tn_scalar;
 gemm_fn gemm_nn_simd, gemm_tn_simd;
 
+// vec_dot: sum of a[i] * b[i]; vec_axpy: y[i] += alpha * x[i].
+typedef float dot_fn(const float *a, const float *b, int n);
+typedef void axpy_fn(float *y, float alpha, const float *x, int n);
+dot_fn vec_dot_scalar, vec_dot_simd;
+axpy_fn vec_axpy_scalar, vec_axpy_simd;
+
 // y = act(y) in place; dy *= act'(y) given the activation's output y (every activation here has
 // a derivative expressible through its output, so only outputs are kept).
 typedef void act_forward_fn(ae_activation act, float *y, int n);
@@ -29,12 +35,16 @@ act_backward_fn act_backward_scalar, act_backward_simd;
 #define AEVP_HAVE_SIMD 1
 #define gemm_nn gemm_nn_simd
 #define gemm_tn gemm_tn_simd
+#define vec_dot vec_dot_simd
+#define vec_axpy vec_axpy_simd
 #define act_forward act_forward_simd
 #define act_backward act_backward_simd
 #else
 #define AEVP_HAVE_SIMD 0
 #define gemm_nn gemm_nn_scalar
 #define gemm_tn gemm_tn_scalar
+#define vec_dot vec_dot_scalar
+#define vec_axpy vec_axpy_scalar
 #define act_forward act_forward_scalar
 #define act_backward act_backward_scalar
 #endif

@@ -33,6 +33,16 @@ void gemm_tn_scalar(int M, int N, int K, const float *A, int lda, const float *B
     }
 }
 
+float vec_dot_scalar(const float *a, const float *b, int n) {
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+void vec_axpy_scalar(float *y, float alpha, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
 static float act_one(ae_activation act, float v) {
     switch (act) {
     case ACT_RELU: return v > 0.0f ? v : 0.0f;

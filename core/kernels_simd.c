@@ -159,6 +159,33 @@ void gemm_tn_simd(int M, int N, int K, const float *A, int lda, const float *B, 
     gemm_strided(M, N, K, A, 1, lda, B, ldb, C, ldc, accumulate);
 }
 
+float vec_dot_simd(const float *a, const float *b, int n) {
+    v4 s0 = v4_splat(0), s1 = s0;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        s0 = v4_add(s0, v4_mul(v4_load(a + i), v4_load(b + i)));
+        s1 = v4_add(s1, v4_mul(v4_load(a + i + 4), v4_load(b + i + 4)));
+    }
+    if (i + 4 <= n) {
+        s0 = v4_add(s0, v4_mul(v4_load(a + i), v4_load(b + i)));
+        i += 4;
+    }
+    float sum = v4_hsum(v4_add(s0, s1));
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+void vec_axpy_simd(float *y, float alpha, const float *x, int n) {
+    v4 a = v4_splat(alpha);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v4_store(y + i, v4_add(v4_load(y + i), v4_mul(a, v4_load(x + i))));
+        v4_store(y + i + 4, v4_add(v4_load(y + i + 4), v4_mul(a, v4_load(x + i + 4))));
+    }
+    for (; i + 4 <= n; i += 4) v4_store(y + i, v4_add(v4_load(y + i), v4_mul(a, v4_load(x + i))));
+    for (; i < n; i++) y[i] += alpha * x[i];
+}
+
 void act_forward_simd(ae_activation act, float *y, int n) {
     int i = 0;
     switch (act) {

@@ -71,6 +71,26 @@ static void test_gemm(const char *name, gemm_fn *simd, gemm_fn *scalar, int tran
     printf("%s: %d cases\n", name, cases);
 }
 
+static void test_dot_axpy(void) {
+    pcg32 rng;
+    pcg32_seed(&rng, 5, 2);
+    for (int n = 0; n <= 67; n++)
+        for (int off = 0; off < 4; off++) {
+            float *a = pool_a + off, *b = pool_b + off;
+            fill(a, n, &rng);
+            fill(b, n, &rng);
+            float got = vec_dot_simd(a, b, n), want = vec_dot_scalar(a, b, n);
+            compare("dot", &got, &want, 1, n, 1, 0, off);
+            float *y1 = pool_c1 + off, *y2 = pool_c2 + off;
+            fill(y1, n, &rng);
+            memcpy(y2, y1, n * sizeof(float));
+            vec_axpy_simd(y1, 0.37f, a, n);
+            vec_axpy_scalar(y2, 0.37f, a, n);
+            compare("axpy", y1, y2, n, n, 1, 0, off);
+        }
+    printf("dot, axpy: n = 0..67 at 4 offsets\n");
+}
+
 static void test_activations(void) {
     pcg32 rng;
     pcg32_seed(&rng, 3, 9);
@@ -104,6 +124,7 @@ int main(int argc, char **argv) {
     test_gemm("gemm_nn", gemm_nn_simd, gemm_nn_scalar, 0);
     test_gemm("gemm_tn", gemm_tn_simd, gemm_tn_scalar, 1);
     test_activations();
+    test_dot_axpy();
 #else
     printf("this build has no SIMD kernels: nothing to compare (the scalar kernels are checked by "
            "test_gradcheck)\n");
