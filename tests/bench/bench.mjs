@@ -1,6 +1,9 @@
-// bench.mjs — training speed of the default model in headless Chromium, in Node worker threads
-// (both the WASM build in dist/) and natively (out/native/aevp-train). It prints; it never fails on speed.
-//   node tests/bench/bench.mjs [--samples 19200] [--warmup 3200] [--runs 3]
+// bench.mjs — training speed of the default model: ours in headless Chromium, in Node worker threads
+// (both the WASM build in dist/) and natively (out/native/aevp-train), beside TensorFlow.js in the same
+// Chromium and PyTorch on the same CPU; then the trace and slider latencies. It prints; it never fails on speed.
+//   node tests/bench/bench.mjs [--samples 19200] [--warmup 3200] [--runs 3] [--no-tfjs] [--no-torch]
+//                              [--tfjs-samples 640] [--tfjs-warmup 64] [--torch-samples 6400] [--torch-warmup 640]
+//                              [--torch-max-seconds 20]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -9,23 +12,42 @@ import { parseArgs } from 'node:util';
 
 import { launchChromium, openApp } from '../browser/chromium.mjs';
 import { distDir, nodeWorker } from '../node/node-worker.mjs';
+import { sliderLatency, traceTimes } from './latency.mjs';
+import { tfjsMissing, tfjsSite } from './tfjs.mjs';
 
 const nativeTrainer = fileURLToPath(new URL('../../out/native/aevp-train', import.meta.url));
+const torchScript = fileURLToPath(new URL('torch_bench.py', import.meta.url));
+// Debian's interpreter, which has python3-torch (the python3 first on PATH may not).
+const TORCH_PYTHON = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
+const TRACES = 100;
+const SLIDER_MOVES = 50;
 
-const USAGE = 'usage: node tests/bench/bench.mjs [--samples N] [--warmup N] [--runs R]';
+const USAGE = 'usage: node tests/bench/bench.mjs [--samples N] [--warmup N] [--runs R] [--no-tfjs] [--no-torch]\n' +
+              '                                  [--tfjs-samples N] [--tfjs-warmup N] [--torch-samples N] [--torch-warmup N]\n' +
+              '                                  [--torch-max-seconds S]';
 const { values: flags } = parseArgs({
   options: { samples: { type: 'string', default: '19200' }, warmup: { type: 'string', default: '3200' },
-             runs: { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h' } },
+             runs: { type: 'string', default: '3' }, 'no-tfjs': { type: 'boolean' }, 'no-torch': { type: 'boolean' },
+             'tfjs-samples': { type: 'string', default: '640' }, 'tfjs-warmup': { type: 'string', default: '64' },
+             'torch-samples': { type: 'string', default: '6400' }, 'torch-warmup': { type: 'string', default: '640' },
+             'torch-max-seconds': { type: 'string', default: '20' }, help: { type: 'boolean', short: 'h' } },
 });
 if (flags.help) { console.log(USAGE); process.exit(0); }
 const samples = Number(flags.samples), warmup = Number(flags.warmup), runs = Number(flags.runs);
-// Each measurement is one train() call stopped before the epoch ends, so that the evaluation at
-// epoch end never runs; the stop lands up to ~150 ms late, hence the margin.
-if (!Number.isInteger(samples) || samples < 64 || samples > 50000 || !Number.isInteger(warmup) || warmup < 0 ||
-    warmup > 50000 || !Number.isInteger(runs) || runs < 1 || runs > 100) {
-  console.error(`${USAGE}\n  --samples 64..50000, --warmup 0..50000, --runs 1..100`);
+const tfjsSamples = Number(flags['tfjs-samples']), tfjsWarmup = Number(flags['tfjs-warmup']);
+const torchSamples = Number(flags['torch-samples']), torchWarmup = Number(flags['torch-warmup']);
+const torchMaxSeconds = Number(flags['torch-max-seconds']);
+const within = (v, lo, hi) => Number.isInteger(v) && v >= lo && v <= hi;
+// Each measurement of ours is one train() call stopped before the epoch ends, so that the
+// evaluation at epoch end never runs; the stop lands up to ~150 ms late, hence the margin.
+if (!within(samples, 64, 50000) || !within(warmup, 0, 50000) || !within(runs, 1, 100) ||
+    !within(tfjsSamples, 64, 50000) || !within(tfjsWarmup, 0, 50000) || !within(torchSamples, 64, 1000000) ||
+    !within(torchWarmup, 0, 1000000) || !(torchMaxSeconds > 0 && torchMaxSeconds <= 3600)) {
+  console.error(`${USAGE}\n  --samples 64..50000, --warmup 0..50000, --runs 1..100, --tfjs-samples 64..50000, ` +
+                '--tfjs-warmup 0..50000,\n  --torch-samples 64..1000000, --torch-warmup 0..1000000, --torch-max-seconds (0, 3600]');
   process.exit(2);
 }
+const startedAt = performance.now();
 
 // Trains until at least `count` samples are done in one train() call, then stops it. Runs as it is
 // in the page (sent as source text) and in Node: no closures. Three rates: the engine's own
@@ -77,7 +99,27 @@ function runNative() {
   return { samples, native: epochs[1].samples_per_s, warmupRate: epochs[0].samples_per_s };
 }
 
-function machine(chromiumVersion) {
+// The interpreter's and torch's versions, or {missing: why}.
+function torchProbe() {
+  const probe = spawnSync(TORCH_PYTHON, ['-c', 'import sys, torch; print(sys.version.split()[0], torch.__version__)'],
+                          { encoding: 'utf8' });
+  if (probe.error) return { missing: `${TORCH_PYTHON}: ${probe.error.message}` };
+  if (probe.status !== 0) return { missing: `${TORCH_PYTHON} cannot import torch (${probe.stderr.trim().split('\n').at(-1)})` };
+  const [python, torch] = probe.stdout.trim().split(' ');
+  return { python, torch };
+}
+
+// One PyTorch measurement in a fresh process: its own warm-up, then the samples (see torch_bench.py).
+function runTorch(threads) {
+  const out = execFileSync(TORCH_PYTHON, [torchScript, '--threads', String(threads), '--samples', String(torchSamples),
+                                          '--warmup', String(torchWarmup), '--max-seconds', String(torchMaxSeconds)],
+                           { encoding: 'utf8' });
+  const result = JSON.parse(out.trim().split('\n').at(-1));
+  if (result.error) throw new Error(result.error);
+  return result;
+}
+
+function machine(chromiumVersion, torch, tfjsVersion) {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
   // The native build's compiler and flags, as CMake recorded them.
@@ -93,85 +135,213 @@ function machine(chromiumVersion) {
           `cpu       ${model}, ${cpus().length} logical CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
           `node      ${process.version} (V8 ${process.versions.v8})`,
           `chromium  ${chromiumVersion}`,
-          `native    out/native/aevp-train (${build})`].join('\n');
+          `native    out/native/aevp-train (${build})`,
+          `tfjs      ${tfjsVersion}`,
+          `pytorch   ${torch.missing ? `not run: ${torch.missing}` : `${TORCH_PYTHON} (Python ${torch.python}), torch ${torch.torch}`}`,
+  ].join('\n');
 }
 
 const median = (values) => {
   const s = [...values].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+// Nearest rank: the smallest value with at least a fraction p of the values at or below it.
+const percentile = (values, p) => {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
+};
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 // --- set-up: the page and the Node worker each get an engine, MNIST and the default model
 const browser = await launchChromium();
 const app = await openApp(browser);
 const { createEngine } = await import(new URL('engine.js', distDir));
 const nodeEngine = await createEngine({ worker: nodeWorker() });
-let results;
+const torch = flags['no-torch'] ? { missing: '--no-torch' } : torchProbe();
+const tfjsSkip = flags['no-tfjs'] ? '--no-tfjs' : tfjsMissing();
+let site = null;
+const tfjsPages = [];  // their console errors are TF.js's own: printed, never counted as failures
+const notes = [], pageErrors = [];
 try {
   const model = await setUpPage(app.page);
   await nodeEngine.loadDataset('mnist');
   const nodeModel = await nodeEngine.configure({});
   if (nodeModel.flopsPerSample !== model.flopsPerSample) throw new Error('the page and Node built different models');
   const batch = model.config.batch_size;
-  console.log(machine(browser.version()));
+  const allThreads = cpus().length;
+
+  // Each place: {label, run, warm, rate(m), detail(m)}, or {label, note} for a row without numbers.
+  const places = {
+    browser: { label: 'ours, Chromium (WASM+SIMD, 1 worker)', run: () => trainSamplesInPage(app.page, samples, batch),
+               warm: () => trainSamplesInPage(app.page, warmup, batch) },
+    node: { label: 'ours, Node (WASM+SIMD, worker_threads)', run: () => trainSamples(nodeEngine, samples, batch),
+            warm: () => trainSamples(nodeEngine, warmup, batch) },
+    native: { label: 'ours, native (aevp-train)', run: runNative, rate: (m) => m.native,
+              detail: (m) => `${m.native.toFixed(0)} samples/s (warm-up epoch ${m.warmupRate.toFixed(0)})` },
+  };
+  for (const key of ['browser', 'node']) {
+    places[key].rate = (m) => m.engine;
+    places[key].detail = (m) => `${m.engine.toFixed(0)} samples/s over ${m.samples} samples; ` +
+                                `wall ${m.wall.toFixed(0)}, between events ${m.events.toFixed(0)}`;
+  }
+
+  // TF.js: a page per backend. 'wasm' is tried once (one batch) before the runs; it is expected to
+  // throw (no Conv2DBackpropFilter kernel), and is measured like 'cpu' if it does not.
+  let tfjsVersion = tfjsSkip ?? '';
+  let tfjsLabel = (backend) => `TF.js '${backend}', Chromium`;
+  if (tfjsSkip) {
+    places.tfjsCpu = { label: tfjsLabel('cpu'), note: `skipped: ${tfjsSkip}` };
+    places.tfjsWasm = { label: tfjsLabel('wasm'), note: `skipped: ${tfjsSkip}` };
+  } else {
+    site = await tfjsSite();
+    const tfjsCpu = await site.open(browser, 'cpu');
+    tfjsPages.push(tfjsCpu);
+    if (tfjsCpu.info.params !== model.params) throw new Error(`TF.js built ${tfjsCpu.info.params} parameters, ours ${model.params}`);
+    tfjsVersion = `${tfjsCpu.info.version} (node_modules/@tensorflow/tfjs/dist/tf.min.js and tfjs-backend-wasm, served locally)`;
+    tfjsLabel = (backend) => `TF.js ${tfjsCpu.info.version} '${backend}', Chromium`;
+    const tfjsRate = { rate: (m) => m.samplesPerSec,
+                       detail: (m) => `${m.samplesPerSec.toFixed(1)} samples/s over ${m.samples} samples (loss ${m.loss.toFixed(4)})` };
+    places.tfjsCpu = { label: `${tfjsLabel('cpu')} (main thread)`, ...tfjsRate,
+                       run: () => tfjsCpu.train(tfjsSamples), warm: () => tfjsCpu.train(tfjsWarmup) };
+    let wasmPage = null;
+    try {
+      wasmPage = await site.open(browser, 'wasm');
+      const attempt = await wasmPage.train(batch);
+      if (attempt.error) places.tfjsWasm = { label: tfjsLabel('wasm'), note: `throws: ${attempt.error}` };
+      else places.tfjsWasm = { label: `${tfjsLabel('wasm')} (main thread)`, ...tfjsRate, run: () => wasmPage.train(tfjsSamples) };
+    } catch (error) {
+      places.tfjsWasm = { label: tfjsLabel('wasm'), note: `could not set up: ${error.message.split('\n')[0]}` };
+    }
+    if (wasmPage) tfjsPages.push(wasmPage);
+    if (places.tfjsWasm.note) await wasmPage?.close();
+    else notes.push('the TF.js wasm backend trained: its row is measured like the cpu one');
+  }
+
+  const torchRate = { rate: (m) => m.samples_per_s,
+                      detail: (m) => `${m.samples_per_s.toFixed(0)} samples/s over ${m.samples} samples in ` +
+                                     `${m.seconds.toFixed(1)} s${m.capped || m.warmup_capped ? ' (capped)' : ''}` };
+  const torchLabel = (threads) => `PyTorch ${torch.torch?.split('.').slice(0, 2).join('.') ?? '1.13'} CPU, ${threads} thread${threads > 1 ? 's' : ''}`;
+  places.torch1 = torch.missing ? { label: torchLabel(1), note: `skipped: ${torch.missing}` }
+                                : { label: torchLabel(1), ...torchRate, run: () => runTorch(1) };
+  if (allThreads > 1) {
+    places.torchAll = torch.missing ? { label: torchLabel(allThreads), note: `skipped: ${torch.missing}` }
+                                    : { label: torchLabel(allThreads), ...torchRate, run: () => runTorch(allThreads) };
+  }
+
+  console.log(machine(browser.version(), torch, tfjsVersion));
   console.log(`model     default config ${JSON.stringify(model.config)}\n` +
               `          ${model.params} parameters, ${(model.flopsPerSample / 1e6).toFixed(3)} MFLOP/sample (forward + backward)`);
-  console.log(`method    ${runs} runs per place; each trains ${samples} samples (${samples / batch} batches of ${batch}) ` +
-              `after a warm-up of ${warmup} samples (native: after a first epoch over the same ${samples} samples)\n`);
+  console.log(`method    ${runs} runs per place, interleaved; ours trains ${samples} samples (${samples / batch} batches of ${batch}) ` +
+              `per run after a warm-up of ${warmup} samples\n` +
+              `          (native: after a first epoch over the same ${samples} samples); TF.js ${tfjsSamples} samples per run ` +
+              `after a warm-up of ${tfjsWarmup};\n` +
+              `          PyTorch ${torchSamples} samples after ${torchWarmup} in a fresh process per run, each phase capped at ${torchMaxSeconds} s\n`);
 
-  const places = {
-    browser: { label: 'Chromium (WASM+SIMD, worker)', run: () => trainSamplesInPage(app.page, samples, batch), warm: () => trainSamplesInPage(app.page, warmup, batch) },
-    node: { label: 'Node (WASM+SIMD, worker_threads)', run: () => trainSamples(nodeEngine, samples, batch), warm: () => trainSamples(nodeEngine, warmup, batch) },
-    native: { label: 'native (aevp-train)', run: runNative },
-  };
-  if (warmup > 0) {
-    await places.browser.warm();
-    await places.node.warm();
+  const measured = Object.entries(places).filter(([, place]) => place.run);
+  for (const [key, place] of measured) {
+    if (place.warm && (key.startsWith('tfjs') ? tfjsWarmup : warmup) > 0) await place.warm();
   }
-  results = Object.fromEntries(Object.keys(places).map((k) => [k, []]));
+  const results = Object.fromEntries(measured.map(([key]) => [key, []]));
   // Interleaved, so that a slow stretch of the machine hits every place alike.
   for (let r = 0; r < runs; r++) {
-    for (const [key, place] of Object.entries(places)) {
-      const m = await place.run();
+    for (const [key, place] of measured) {
+      if (!place.run) continue;
+      let m;
+      try {
+        m = await place.run();
+        if (m.error) throw new Error(m.error);
+      } catch (error) {
+        place.note = `failed in run ${r + 1}: ${error.message.split('\n')[0]}`;
+        place.run = null;
+        console.log(`  run ${r + 1}/${runs} ${key.padEnd(8)} ${place.note}`);
+        continue;
+      }
       results[key].push(m);
-      const detail = key === 'native'
-        ? `${m.native.toFixed(0)} samples/s (warm-up epoch ${m.warmupRate.toFixed(0)})`
-        : `${m.engine.toFixed(0)} samples/s over ${m.samples} samples; wall ${m.wall.toFixed(0)}, between events ${m.events.toFixed(0)}`;
-      console.log(`  run ${r + 1}/${runs} ${key.padEnd(7)} ${detail}`);
+      console.log(`  run ${r + 1}/${runs} ${key.padEnd(8)} ${place.detail(m)}`);
     }
   }
 
-  // --- the table
-  const rate = (key) => results[key].map((m) => (key === 'native' ? m.native : m.engine));
-  const nativeMedian = median(rate('native'));
+  // --- the table: medians over the runs, relative to ours in Chromium
+  const rates = (key) => results[key]?.map(places[key].rate) ?? [];
+  const ours = median(rates('browser'));
   const rows = Object.entries(places).map(([key, place]) => {
-    const rates = rate(key);
-    const mid = median(rates);
-    return [place.label, mid.toFixed(0), `${Math.min(...rates).toFixed(0)}..${Math.max(...rates).toFixed(0)}`,
-            (mid * model.flopsPerSample / 1e9).toFixed(2), (mid / nativeMedian).toFixed(2)];
+    const values = rates(key);
+    const capped = results[key]?.some((m) => m.capped || m.warmup_capped) ? ' (capped)' : '';
+    if (place.note || !values.length) return [place.label + capped, place.note ?? 'no result'];
+    const mid = median(values);
+    const digits = mid < 100 ? 1 : 0;
+    return [place.label + capped, mid.toFixed(digits), `${Math.min(...values).toFixed(digits)}..${Math.max(...values).toFixed(digits)}`,
+            (mid * model.flopsPerSample / 1e9).toFixed(mid * model.flopsPerSample < 1e8 ? 3 : 2), (mid / ours).toFixed(mid < ours / 10 ? 4 : 2)];
   });
-  const header = ['place', 'median samples/s', 'min..max', 'GFLOP/s', 'ratio to native'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const header = ['place', 'median samples/s', 'min..max', 'GFLOP/s', 'ratio to ours'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row.length === header.length || i === 0 ? row[i].length : 0))));
+  // A row without numbers writes its note across the numeric columns.
+  const line = (cells) => cells.length === header.length
+    ? cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
+    : `${cells[0].padEnd(widths[0])}  ${cells[1]}`;
   console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}`);
+  notes.unshift(`GFLOP/s counts ${(model.flopsPerSample / 1e6).toFixed(3)} MFLOP per sample (our engine's count) for every row: ` +
+                'the models are the same.');
+  if (results.tfjsCpu?.length) {
+    notes.push('TF.js: tf.layers, the same layers and parameter count; Conv2D/Conv2DTranspose padding \'same\', which for\n' +
+               '  stride 2 pads 0 before and 1 after (PyTorch\'s padding=1 pads 1 both sides; the work is the same); BCE on\n' +
+               '  the sigmoid output (clipped) instead of from logits; model.trainOnBatch on the main thread of its own page.');
+  }
+  if (results.torch1?.length) {
+    notes.push('PyTorch: tests/golden/make_golden.py\'s forward (NHWC flatten), torch.optim.Adam, torch.set_num_threads(n).');
+  }
+  if (rows.some((row) => row[0].endsWith('(capped)')))
+    notes.push(`(capped): a PyTorch phase hit --torch-max-seconds ${torchMaxSeconds}; its rate is over the samples done by then.`);
+  if (results.torchAll?.length && median(rates('torchAll')) < median(rates('torch1'))) {
+    notes.push(`PyTorch is slower on ${allThreads} threads than on 1: its OpenMP threads spin at every barrier, and when another\n` +
+               '  process holds one of the CPUs (see the load average) the others wait for it. OMP_WAIT_POLICY=passive softens it.');
+  }
+  console.log('');
+  for (const note of notes) console.log(`  ${note}`);
+  const tfjsErrors = [...new Set(tfjsPages.flatMap((p) => p.errors))];
+  if (tfjsErrors.length) console.log(`  TF.js pages' console errors: ${tfjsErrors.join('; ')}`);
 
   // --- do the ways of measuring agree? engine = active training time (the table), wall = the whole
   // train() call seen by its caller, events = between the first and last progress events
   console.log('\nconsistency of the WASM measurements (median over runs, relative to the engine\'s own samplesPerSec):');
   for (const key of ['browser', 'node']) {
-    const engineRate = median(rate(key));
+    if (!results[key]?.length) continue;
+    const engineRate = median(rates(key));
     const rel = (field) => `${field} ${median(results[key].map((m) => m[field])).toFixed(0)} ` +
                            `(${((median(results[key].map((m) => m[field])) / engineRate - 1) * 100).toFixed(1)}%)`;
     console.log(`  ${key.padEnd(7)} engine ${engineRate.toFixed(0)}, ${rel('wall')}, ${rel('events')}`);
   }
-  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  // --- interactive timings, with nothing training
+  await Promise.all(tfjsPages.map((p) => p.close()));
+  const { times: traces, totalMs: tracesMs } = await traceTimes(app.page, TRACES);
+  const slider = await sliderLatency(browser, SLIDER_MOVES);
+  pageErrors.push(...slider.errors.map((e) => `dist/index.html: ${e}`));
+  const ms = (v) => `${v.toFixed(1)} ms`;
+  console.log('\ninteractive, ours in Chromium (performance.now() is coarsened to 0.1 ms: the pages are not cross-origin isolated):');
+  console.log(`  trace() round trip to the worker, default model, a test image: median ${ms(median(traces))}, ` +
+              `p95 ${ms(percentile(traces, 0.95))}, max ${ms(Math.max(...traces))} over ${traces.length} traces ` +
+              `(mean ${(tracesMs / traces.length).toFixed(3)} ms)`);
+  if (slider.latencies.length) {
+    console.log(`  slider 'input' → next animation frame with the output changed, dist/index.html (trained preset; ` +
+                `frames every ~16.7 ms): ` +
+                `median ${ms(median(slider.latencies))}, p95 ${ms(percentile(slider.latencies, 0.95))}, ` +
+                `max ${ms(Math.max(...slider.latencies))} over ${slider.latencies.length} moves` +
+                (slider.missed ? `; ${slider.missed} moves changed nothing within 2 s` : ''));
+  } else {
+    console.log(`  slider → frame: no move changed the output within 2 s (${slider.missed} moves)`);
+  }
+  console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; the bench took ${seconds(performance.now() - startedAt)}`);
 } finally {
+  await Promise.all(tfjsPages.map((p) => p.close().catch(() => {})));
+  await site?.close().catch(() => {});
   await nodeEngine.dispose().catch(() => {});
   await app.close();
   await browser.close();
 }
 // Slow is never a failure; a page that reported errors is: its numbers may not mean anything.
-if (app.errors.length) {
-  console.log(`\nthe page reported errors:\n  ${app.errors.join('\n  ')}`);
+pageErrors.unshift(...app.errors);
+if (pageErrors.length) {
+  console.log(`\nthe page reported errors:\n  ${pageErrors.join('\n  ')}`);
   process.exitCode = 1;
 }
