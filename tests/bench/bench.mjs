@@ -72,21 +72,25 @@ async function trainSamples(engine, count, batchSize) {
            events: (last.samples - first.samples) / Math.max(last.t - first.t, 1e-3) * 1000 };
 }
 
-// Runs one measurement in the page's engine, made by setUpPage.
-function trainSamplesInPage(page, count, batchSize) {
-  return page.evaluate(async ({ source, count, batchSize }) => {
+// Runs one measurement in one of the page's engines (made by setUpPage: 1 and 2 workers).
+function trainSamplesInPage(page, count, batchSize, workers = 1) {
+  return page.evaluate(async ({ source, count, batchSize, workers }) => {
     const run = new Function(`return (${source})`)();
-    return run(await window.benchEngine, count, batchSize);
-  }, { source: trainSamples.toString(), count, batchSize });
+    return run(await window.benchEngines[workers], count, batchSize);
+  }, { source: trainSamples.toString(), count, batchSize, workers });
 }
 
 async function setUpPage(page) {
   return page.evaluate(async () => {
     const { createEngine } = await import('./engine.js');
-    window.benchEngine = createEngine();
-    const engine = await window.benchEngine;
-    await engine.loadDataset('mnist');
-    return engine.configure({});
+    window.benchEngines = { 1: createEngine(), 2: createEngine({ workers: 2 }) };
+    let model;
+    for (const pending of Object.values(window.benchEngines)) {
+      const engine = await pending;
+      await engine.loadDataset('mnist');
+      model = await engine.configure({});
+    }
+    return model;
   });
 }
 
@@ -174,12 +178,14 @@ try {
   const places = {
     browser: { label: 'ours, Chromium (WASM+SIMD, 1 worker)', run: () => trainSamplesInPage(app.page, samples, batch),
                warm: () => trainSamplesInPage(app.page, warmup, batch) },
+    browser2: { label: 'ours, Chromium (WASM+SIMD, 2 workers)', run: () => trainSamplesInPage(app.page, samples, batch, 2),
+                warm: () => trainSamplesInPage(app.page, warmup, batch, 2) },
     node: { label: 'ours, Node (WASM+SIMD, worker_threads)', run: () => trainSamples(nodeEngine, samples, batch),
             warm: () => trainSamples(nodeEngine, warmup, batch) },
     native: { label: 'ours, native (aevp-train)', run: runNative, rate: (m) => m.native,
               detail: (m) => `${m.native.toFixed(0)} samples/s (warm-up epoch ${m.warmupRate.toFixed(0)})` },
   };
-  for (const key of ['browser', 'node']) {
+  for (const key of ['browser', 'browser2', 'node']) {
     places[key].rate = (m) => m.engine;
     places[key].detail = (m) => `${m.engine.toFixed(0)} samples/s over ${m.samples} samples; ` +
                                 `wall ${m.wall.toFixed(0)}, between events ${m.events.toFixed(0)}`;
@@ -304,7 +310,7 @@ try {
   // --- do the ways of measuring agree? engine = active training time (the table), wall = the whole
   // train() call seen by its caller, events = between the first and last progress events
   console.log('\nconsistency of the WASM measurements (median over runs, relative to the engine\'s own samplesPerSec):');
-  for (const key of ['browser', 'node']) {
+  for (const key of ['browser', 'browser2', 'node']) {
     if (!results[key]?.length) continue;
     const engineRate = median(rates(key));
     const rel = (field) => `${field} ${median(results[key].map((m) => m[field])).toFixed(0)} ` +
