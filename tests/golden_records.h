@@ -1,0 +1,56 @@
+// golden_records.h — reads the record files of tests/golden/ (written by make_golden.py), shared
+// by the golden and metrics tests. Not a general file format: test data only.
+#ifndef AEVP_GOLDEN_RECORDS_H
+#define AEVP_GOLDEN_RECORDS_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+// One record of a golden .bin: [u32 name_length][name][u32 count][count f32], little-endian.
+typedef struct {
+    char name[64];
+    uint32_t count;
+    float *values;
+} record;
+
+static uint32_t read_u32le(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+// Parses every record into recs (at most cap); returns how many, or -1 if the bytes are truncated
+// or a name is too long. Values are copied out one by one because records follow names of any
+// length, so the floats in the file are not aligned.
+static int parse_records(const unsigned char *bytes, size_t len, record *recs, int cap) {
+    size_t pos = 0;
+    int n = 0;
+    while (pos < len) {
+        if (n == cap || len - pos < 4) return -1;
+        uint32_t name_len = read_u32le(bytes + pos);
+        pos += 4;
+        if (name_len >= sizeof recs[n].name || len - pos < (size_t)name_len + 4) return -1;
+        memcpy(recs[n].name, bytes + pos, name_len);
+        recs[n].name[name_len] = 0;
+        pos += name_len;
+        uint32_t count = read_u32le(bytes + pos);
+        pos += 4;
+        if ((len - pos) / 4 < count) return -1;
+        recs[n].count = count;
+        recs[n].values = malloc((size_t)count * sizeof(float) + 1);
+        if (!recs[n].values) return -1;
+        for (uint32_t i = 0; i < count; i++) {
+            uint32_t bits = read_u32le(bytes + pos + 4 * (size_t)i);
+            memcpy(&recs[n].values[i], &bits, sizeof bits);
+        }
+        pos += 4 * (size_t)count;
+        n++;
+    }
+    return n;
+}
+
+static const record *find_record(const record *recs, int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(recs[i].name, name) == 0) return &recs[i];
+    return NULL;
+}
+#endif
