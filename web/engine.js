@@ -26,6 +26,7 @@ class Engine {
   #progressTarget = null; // the onProgress of the call that streams events (train, loadDataset)
   #dead = null;
   #runs = 0;
+  #followers = Promise.resolve(); // the other workers' data-set loads still under way
   onCrash = null;         // called once if a worker dies (a trap, out of memory)
 
   constructor(workers) {
@@ -114,11 +115,17 @@ class Engine {
 
   // {name, displayName, train, test, shape, classes}; onProgress gets {kind: 'download', loaded, total}.
   // With two workers the second loads after the first, so it reads what the first brought into
-  // the browser's caches instead of downloading the files a second time.
+  // the browser's caches instead of downloading the files a second time; the call resolves when
+  // the first has it (everything but training is asked of the first), and training waits for all.
   loadDataset(name, { onProgress } = {}) {
     return this.#streaming('loadDataset', { name }, onProgress, async (t, a) => {
       const first = await this.#to(0, t, a);
-      for (let rank = 1; rank < this.#workers.length; rank++) await this.#to(rank, t, { ...a });
+      const previous = this.#followers;
+      this.#followers = (async () => {
+        await previous.catch(() => {});
+        for (let rank = 1; rank < this.#workers.length; rank++) await this.#to(rank, t, { ...a });
+      })();
+      this.#followers.catch(() => {}); // reported by the next train(), not as an unhandled rejection
       return first;
     });
   }
@@ -136,6 +143,7 @@ class Engine {
     if (this.#workers.length === 1) return this.#streaming('train', { epochs, limit }, onProgress);
     const runId = ++this.#runs, size = this.#workers.length;
     return this.#streaming('train', { epochs, limit }, onProgress, async (type, args) => {
+      await this.#followers;
       const runs = this.#workers.map((_, rank) => this.#to(rank, type, { ...args, parallel: { rank, size, runId } }));
       const [first] = await Promise.all(runs);
       return first;
