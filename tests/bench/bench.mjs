@@ -337,6 +337,16 @@ try {
   } else {
     console.log(`  slider → frame: no move changed the output within 2 s (${slider.missed} moves)`);
   }
+  // Per layer, against the measured SIMD peak: the native build and the WASM build under Node.
+  for (const [label, command, args] of [
+    ['native (SSE4.1)', fileURLToPath(new URL('../../out/native/bench_kernels', import.meta.url)), []],
+    ['WASM+SIMD under Node', process.execPath, ['--no-experimental-fetch', fileURLToPath(new URL('../../out/wasm/bench_kernels.js', import.meta.url))]],
+  ]) {
+    const out = spawnSync(command, args, { encoding: 'utf8' });
+    console.log(`\nper layer, default model, batch 64, ${label}:`);
+    console.log(out.status === 0 ? out.stdout.trimEnd() : `  not run: ${out.error?.message ?? out.stderr.trim().split('\n').at(-1)}`);
+  }
+
   console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; the bench took ${seconds(performance.now() - startedAt)}`);
 } finally {
   await Promise.all(tfjsPages.map((p) => p.close().catch(() => {})));
