@@ -7,8 +7,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 # Debian packages: the toolchains, the browser for the browser tests and benchmark, the
-# Fashion-MNIST files, dpkg-dev for `apt-get source cjson`, and PyTorch for the interop test.
-packages=(cmake make gcc clang dpkg-dev emscripten chromium dataset-fashion-mnist python3-torch)
+# Fashion-MNIST files, dpkg-dev for `apt-get source cjson`, PyTorch for the interop test, and
+# compiler-rt (libclang-rt-dev) for the libFuzzer targets.
+packages=(cmake make gcc clang libclang-rt-dev dpkg-dev emscripten chromium dataset-fashion-mnist python3-torch)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")

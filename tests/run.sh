@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# run.sh — every test: the C tests natively, under ASan+UBSan, and as WASM under Node; the Node
-# tests; the browser tests. Assumes build/setup.sh and build/build.sh have run.
+# run.sh — every test: the C tests natively, under ASan+UBSan, and as WASM under Node; a short
+# fuzzing run; the Node tests; the browser tests. Assumes build/setup.sh and build/build.sh have run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -12,6 +12,9 @@ cmake -S . -B out/sanitize -DCMAKE_BUILD_TYPE=Debug -DAEVP_SANITIZE=ON >/dev/nul
 cmake --build out/sanitize -j"$(nproc)" >/dev/null
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir out/sanitize --output-on-failure
+
+echo "== Fuzzing smoke run: every parser for 10 s (longer: bash tests/fuzz/run.sh 3600)"
+bash tests/fuzz/run.sh 10
 
 echo "== C tests, WebAssembly + SIMD under Node"
 ctest --test-dir out/wasm --output-on-failure

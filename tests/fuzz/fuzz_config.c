@@ -1,0 +1,100 @@
+// fuzz_config.c — libFuzzer target for config_parse (core/config.h): any bytes as config JSON text,
+// and for every accepted config a write/read round trip that must give the same struct and bytes.
+// Not a test of the model a config builds (fuzz_tensorfile.c reaches ae_create through ae_load).
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aevp.h"
+#include "config.h"
+
+// A fuzz target may trap; the library may not. Every broken contract ends here.
+#define REQUIRE(cond) \
+    do {              \
+        if (!(cond)) __builtin_trap(); \
+    } while (0)
+
+static int config_equal(const ae_config *a, const ae_config *b) {
+    return a->filters[0] == b->filters[0] && a->filters[1] == b->filters[1] &&
+           a->latent_grid == b->latent_grid && a->activation == b->activation && a->loss == b->loss &&
+           a->optimizer == b->optimizer && a->learning_rate == b->learning_rate &&
+           a->batch_size == b->batch_size && a->epochs == b->epochs && a->seed == b->seed &&
+           a->input_h == b->input_h && a->input_w == b->input_w && a->input_c == b->input_c;
+}
+
+// Unlike the defaults in every field, so that a rejected parse that touched *cfg shows.
+static ae_config config_sentinel(void) {
+    ae_config cfg;
+    config_defaults(&cfg);
+    cfg.filters[0] = 7;
+    cfg.filters[1] = 9;
+    cfg.latent_grid = 5;
+    cfg.activation = ACT_TANH;
+    cfg.loss = LOSS_MSE;
+    cfg.optimizer = OPT_SGD;
+    cfg.learning_rate = 0.25;
+    cfg.batch_size = 3;
+    cfg.epochs = 77;
+    cfg.seed = 99;
+    cfg.input_h = 12;
+    cfg.input_w = 16;
+    cfg.input_c = 2;
+    return cfg;
+}
+
+// The ranges config.h documents for every field of an accepted config.
+static int config_in_range(const ae_config *c) {
+    int sides_ok = c->input_h >= 4 && c->input_h <= 256 && c->input_h % 4 == 0 && c->input_w >= 4 &&
+                   c->input_w <= 256 && c->input_w % 4 == 0 && c->input_c >= 1 && c->input_c <= 4;
+    return c->filters[0] >= 1 && c->filters[0] <= 64 && c->filters[1] >= 1 && c->filters[1] <= 64 &&
+           c->latent_grid >= 1 && c->latent_grid <= 8 && c->activation <= ACT_TANH &&
+           c->loss <= LOSS_MSE && c->optimizer <= OPT_RMSPROP && c->learning_rate > 0 &&
+           c->learning_rate <= 10 && c->batch_size >= 1 && c->batch_size <= 512 && c->epochs >= 1 &&
+           c->epochs <= 1000 && sides_ok;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    char *text = malloc(size + 1);
+    if (!text) return 0;
+    memcpy(text, data, size);
+    text[size] = '\0';
+
+    ae_config cfg = config_sentinel();
+    const ae_config before = cfg;
+    char err[256] = "untouched";
+    int rc = config_parse(&cfg, text, err, sizeof err);
+    REQUIRE(rc == AE_OK || rc == AE_ERR_CONFIG);
+    REQUIRE(memchr(err, '\0', sizeof err) != NULL);
+
+    // The message buffer is optional: without one the verdict and the result are the same.
+    ae_config quiet = config_sentinel();
+    REQUIRE(config_parse(&quiet, text, NULL, 0) == rc);
+    // A one-byte buffer still gets a terminated (empty) message.
+    char tiny[1] = {'x'};
+    ae_config tiny_cfg = config_sentinel();
+    REQUIRE(config_parse(&tiny_cfg, text, tiny, sizeof tiny) == rc && tiny[0] == '\0');
+    free(text);
+
+    if (rc != AE_OK) {
+        // A rejected config leaves the struct as it was and says why, naming the config.
+        REQUIRE(config_equal(&cfg, &before) && config_equal(&quiet, &before));
+        REQUIRE(strncmp(err, "config: ", 8) == 0);
+        return 0;
+    }
+    REQUIRE(err[0] == '\0');
+    REQUIRE(config_equal(&cfg, &quiet) && config_equal(&cfg, &tiny_cfg));
+    REQUIRE(config_in_range(&cfg));
+
+    // Written and read back, an accepted config is the same struct, and writes the same bytes.
+    char *json = config_to_json(&cfg);
+    REQUIRE(json != NULL);
+    ae_config back = config_sentinel();
+    REQUIRE(config_parse(&back, json, err, sizeof err) == AE_OK);
+    REQUIRE(config_equal(&cfg, &back));
+    char *again = config_to_json(&back);
+    REQUIRE(again != NULL && strcmp(json, again) == 0);
+    free(again);
+    free(json);
+    return 0;
+}
