@@ -8,10 +8,10 @@ const SECONDS = 1000;
 
 // Milliseconds of `count` engine.trace() calls of the first test image, one after another, after a
 // few unmeasured ones: {times, totalMs}. totalMs, over all of them, gives a mean finer than the
-// page's coarsened clock. `page` has an engine with a data set and a model at window.benchEngine.
+// page's coarsened clock. `page` has an engine with a data set and a model at window.benchEngines[1] (one worker).
 export function traceTimes(page, count) {
   return page.evaluate(async (count) => {
-    const engine = await window.benchEngine;
+    const engine = await window.benchEngines[1];
     const { images } = await engine.testImages({ count: 1, offset: 0 });
     for (let i = 0; i < 10; i++) await engine.trace(images);
     const times = [];
