@@ -302,6 +302,14 @@ async function train(core, { epochs, limit, parallel }) {
       const epochStart = performance.now();
       let sliceStart = performance.now(), lastProgress = 0, rateSamples = 0, rateStart = sliceStart;
       for (let b = 0; b < batches; b++) {
+        // A pause that arrived between slices (or during the last epoch's evaluation) holds here,
+        // before the next batch.
+        if (run.paused && !follower) {
+          activeMs += performance.now() - sliceStart;
+          while (run.paused && !run.stopping) await new Promise((resolve) => { run.resume = resolve; });
+          sliceStart = performance.now();
+        }
+        if (run.stopping) break;
         const count = Math.min(batch, n - b * batch);
         let loss;
         try {

@@ -69,9 +69,11 @@ function canvasChange(selector, hash, timeout = 10 * SECONDS) {
 const text = (selector) => page.locator(selector).textContent();
 
 // The batch number in the progress text, "epoch 1/5 · batch 37/938 · loss ...", or 0.
+// Batches trained so far in the run, counted across epochs ("epoch 2/5 · batch 10/938" is 948):
+// training is fast enough that an epoch can end within a test's few seconds.
 async function batchShown() {
-  const match = /batch (\d+)\//.exec(await text('#train-numbers'));
-  return match ? Number(match[1]) : 0;
+  const match = /epoch (\d+)\/\d+ · batch (\d+)\/(\d+)/.exec(await text('#train-numbers'));
+  return match ? (Number(match[1]) - 1) * Number(match[3]) + Number(match[2]) : 0;
 }
 
 // Pixels of the loss chart in the training series' colour (#5cc8ff), within a small tolerance.
@@ -269,8 +271,8 @@ test('training through the UI: progress, loss chart, live maps, pause/resume, st
     await pause.click();
     assert.equal(await pause.textContent(), 'Pause');
     await page.waitForFunction((b) => {
-      const match = /batch (\d+)\//.exec(document.getElementById('train-numbers').textContent);
-      return match && Number(match[1]) > b;
+      const match = /epoch (\d+)\/\d+ · batch (\d+)\/(\d+)/.exec(document.getElementById('train-numbers').textContent);
+      return match && (Number(match[1]) - 1) * Number(match[3]) + Number(match[2]) > b;
     }, pausedAt, { timeout: 5 * SECONDS });
 
     await stop.click();
