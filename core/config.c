@@ -1,6 +1,7 @@
 // config.c — parses the model configuration from JSON (with cJSON), checks every field, writes it back.
 // Not the model: limits that depend on several fields at once (memory, parameter counts) are model.c's.
 #include "config.h"
+#include "quote.h"
 
 #include <locale.h>
 #include <math.h>
@@ -17,7 +18,6 @@
 #define CONFIG_MAX_TEXT 65536
 
 // Long or odd strings are shortened in messages so that one stays readable on one line.
-#define QUOTE_MAX 40
 
 void config_defaults(ae_config *cfg) {
     cfg->filters[0] = 16;
@@ -102,30 +102,6 @@ static const char *type_name(const cJSON *item) {
     return "invalid";
 }
 
-// s as a quoted, escaped, shortened string: a key or value seen in the text, echoed back safely.
-static void quote(char *out, size_t cap, const char *s) {
-    size_t n = 0, used = 0;
-    out[n++] = '"';
-    // Room is kept for the widest escape (4) plus the closing '..."' and NUL (5).
-    for (; s[used] && used < QUOTE_MAX && n + 9 < cap; used++) {
-        unsigned char ch = (unsigned char)s[used];
-        if (ch == '"' || ch == '\\') {
-            out[n++] = '\\';
-            out[n++] = (char)ch;
-        } else if (ch < 0x20 || ch == 0x7f) {
-            n += (size_t)snprintf(out + n, cap - n, "\\x%02x", ch);
-        } else {
-            out[n++] = (char)ch;
-        }
-    }
-    if (s[used]) {
-        out[n++] = '.';
-        out[n++] = '.';
-        out[n++] = '.';
-    }
-    out[n++] = '"';
-    out[n] = '\0';
-}
 
 // A JSON number with no fractional part, within [lo, hi]. Strings such as "8" are refused:
 // a config that type-checks is one the page, the CLI and the model file all agree on.
@@ -160,7 +136,7 @@ static int get_choice(const cJSON *item, const char *name, const char *const *na
         }
     }
     char seen[QUOTE_MAX * 4 + 8];
-    quote(seen, sizeof seen, item->valuestring);
+    ae_quote(seen, sizeof seen, item->valuestring);
     return fail(err, "config: %s must be one of %s (got %s)", name, listed, seen);
 }
 
@@ -172,7 +148,7 @@ static int check_duplicate(const cJSON *object, const cJSON *member, const char 
             char key[QUOTE_MAX * 4 + 32];
             char name[QUOTE_MAX * 4 + 32];
             snprintf(key, sizeof key, "%s%s", prefix, member->string);
-            quote(name, sizeof name, key);
+            ae_quote(name, sizeof name, key);
             return fail(err, "config: duplicate key %s", name);
         }
     }
@@ -183,7 +159,7 @@ static int unknown_key(const char *prefix, const char *key, error_sink *err) {
     char full[QUOTE_MAX * 4 + 32];
     char name[QUOTE_MAX * 4 + 32];
     snprintf(full, sizeof full, "%s%s", prefix, key);
-    quote(name, sizeof name, full);
+    ae_quote(name, sizeof name, full);
     return fail(err, "config: unknown key %s", name);
 }
 

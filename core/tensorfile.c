@@ -11,6 +11,7 @@
 #include "cJSON.h"
 #include "error.h"
 #include "model.h"
+#include "quote.h"
 
 #define TENSORFILE_FORMAT_VERSION "1"
 #define TENSORFILE_FORMAT_VERSION_NUMBER 1
@@ -23,7 +24,6 @@
 #define AEVP_MAX_FILE ((size_t)256 << 20)
 
 // Names from the file are shortened in messages so that one stays readable on one line.
-#define QUOTE_MAX 40
 
 // Adds every string field of the caller's metadata object (non-strings are written as JSON).
 static int add_metadata(cJSON *meta, const char *metadata_json) {
@@ -97,32 +97,7 @@ void ae_free(void *p) { free(p); }
 
 // --- Reading -----------------------------------------------------------------------------------
 
-// Writes s in double quotes, escaped and cut at QUOTE_MAX characters, for a message.
-static void quote(char *out, size_t cap, const char *s) {
-    size_t n = 0, used = 0;
-    out[n++] = '"';
-    // Room is kept for the widest escape (4) plus the closing '..."' and NUL (5).
-    for (; s[used] && used < QUOTE_MAX && n + 9 < cap; used++) {
-        unsigned char ch = (unsigned char)s[used];
-        if (ch == '"' || ch == '\\') {
-            out[n++] = '\\';
-            out[n++] = (char)ch;
-        } else if (ch < 0x20 || ch == 0x7f) {
-            n += (size_t)snprintf(out + n, cap - n, "\\x%02x", ch);
-        } else {
-            out[n++] = (char)ch;
-        }
-    }
-    if (s[used]) {
-        out[n++] = '.';
-        out[n++] = '.';
-        out[n++] = '.';
-    }
-    out[n++] = '"';
-    out[n] = '\0';
-}
 
-typedef char quoted[QUOTE_MAX * 4 + 8];
 
 static uint64_t read_u64le(const uint8_t *p) {
     uint64_t v = 0;
@@ -211,7 +186,7 @@ static int parse_header(const uint8_t *bytes, size_t len, file_header *h) {
             for (int f = 0; f < 3; f++) repeats[f] += strcmp(item->string, read_fields[f]) == 0;
             if (!cJSON_IsString(item)) {
                 quoted name;
-                quote(name, sizeof name, item->string);
+                ae_quote(name, sizeof name, item->string);
                 rc = ae_fail(AE_ERR_DATA, "model file: __metadata__ field %s is not a string", name);
             }
         }
@@ -252,13 +227,13 @@ static int check_format(const cJSON *meta) {
     quoted seen;
     if (!format) return ae_fail(AE_ERR_DATA, "model file: __metadata__ has no \"format\" (\"aevp\")");
     if (strcmp(format->valuestring, "aevp") != 0) {
-        quote(seen, sizeof seen, format->valuestring);
+        ae_quote(seen, sizeof seen, format->valuestring);
         return ae_fail(AE_ERR_DATA, "model file: format %s is not \"aevp\"", seen);
     }
     if (!version) return ae_fail(AE_ERR_DATA, "model file: __metadata__ has no \"format_version\"");
     const char *v = version->valuestring;
     size_t digits = strspn(v, "0123456789");
-    quote(seen, sizeof seen, v);
+    ae_quote(seen, sizeof seen, v);
     if (digits == 0 || digits > 9 || v[digits] || (v[0] == '0'))
         return ae_fail(AE_ERR_DATA, "model file: format_version %s is not a version number", seen);
     if (atoi(v) > TENSORFILE_FORMAT_VERSION_NUMBER)
@@ -291,7 +266,7 @@ typedef struct {
 // Checks one tensor entry against the model's tensor t and reads its data_offsets into *where.
 static int check_entry(const cJSON *entry, const ae_tensor *t, span *where) {
     quoted name;
-    quote(name, sizeof name, t->name);
+    ae_quote(name, sizeof name, t->name);
     if (!cJSON_IsObject(entry))
         return ae_fail(AE_ERR_DATA, "model file: tensor %s is not an object", name);
     const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(entry, "dtype");
@@ -301,7 +276,7 @@ static int check_entry(const cJSON *entry, const ae_tensor *t, span *where) {
         return ae_fail(AE_ERR_DATA, "model file: tensor %s has no dtype string", name);
     if (strcmp(dtype->valuestring, "F32") != 0) {
         quoted seen;
-        quote(seen, sizeof seen, dtype->valuestring);
+        ae_quote(seen, sizeof seen, dtype->valuestring);
         return ae_fail(AE_ERR_DATA, "model file: tensor %s has dtype %s; AeVP reads F32 only", name,
                        seen);
     }
@@ -346,7 +321,7 @@ static int check_tensors(const ae_model *m, const file_header *h, span *where) {
     for (const cJSON *entry = h->root->child; entry; entry = entry->next) {
         if (strcmp(entry->string, "__metadata__") == 0) continue;
         quoted name;
-        quote(name, sizeof name, entry->string);
+        ae_quote(name, sizeof name, entry->string);
         int t = 0;
         while (t < count && strcmp(m->tensors[t].name, entry->string) != 0) t++;
         if (t == count) return ae_fail(AE_ERR_DATA, "model file: unknown tensor %s", name);
@@ -356,7 +331,7 @@ static int check_tensors(const ae_model *m, const file_header *h, span *where) {
     for (int t = 0; t < count; t++) {
         if (!seen[t]) {
             quoted name;
-            quote(name, sizeof name, m->tensors[t].name);
+            ae_quote(name, sizeof name, m->tensors[t].name);
             return ae_fail(AE_ERR_DATA, "model file: missing tensor %s", name);
         }
     }
@@ -370,7 +345,7 @@ static int check_tensors(const ae_model *m, const file_header *h, span *where) {
     for (int t = 0; t < count; t++) {
         if (where[t].end > h->data_len) {
             quoted name;
-            quote(name, sizeof name, m->tensors[t].name);
+            ae_quote(name, sizeof name, m->tensors[t].name);
             return ae_fail(AE_ERR_DATA, "model file: tensor %s has data_offsets [%" PRIu64 ", %" PRIu64
                                         "], outside the data section (%zu bytes)", name,
                            where[t].begin, where[t].end, h->data_len);
@@ -380,8 +355,8 @@ static int check_tensors(const ae_model *m, const file_header *h, span *where) {
         for (int b = a + 1; b < count; b++) {
             if (where[a].begin < where[b].end && where[b].begin < where[a].end) {
                 quoted first, second;
-                quote(first, sizeof first, m->tensors[a].name);
-                quote(second, sizeof second, m->tensors[b].name);
+                ae_quote(first, sizeof first, m->tensors[a].name);
+                ae_quote(second, sizeof second, m->tensors[b].name);
                 return ae_fail(AE_ERR_DATA, "model file: tensors %s and %s overlap", first, second);
             }
         }
@@ -401,7 +376,7 @@ static int read_values(ae_model *m, const file_header *h, const span *where) {
             memcpy(&dst[i], &bits, 4);
             if (!isfinite(dst[i])) {
                 quoted name;
-                quote(name, sizeof name, info->name);
+                ae_quote(name, sizeof name, info->name);
                 return ae_fail(AE_ERR_DATA, "model file: tensor %s value %zu is not finite (%g)",
                                name, i, (double)dst[i]);
             }
