@@ -75,3 +75,40 @@ export async function openApp(browser, { path = BLANK_PAGE } = {}) {
   }
   return { page, url, errors, close };
 }
+
+// ---------------------------------------------------------------- helpers for tests of the page
+
+export const OUTPUT = '.stage[data-stage=output] canvas';
+
+// One browser for a test file, and open(path) for an app in a fresh context; all closed after.
+export function useBrowser({ before, after }) {
+  let browser;
+  const apps = [];
+  before(async () => { browser = await launchChromium(); });
+  after(async () => {
+    for (const app of apps) await app.close().catch(() => {});
+    await browser?.close();
+  });
+  return async function open(path = '') {
+    const app = await openApp(browser, { path });
+    apps.push(app);
+    return app;
+  };
+}
+
+// Waits until the status matches (the page's start-up or a preset is done) and the last trace
+// of it has been drawn.
+export async function waitReady(page, pattern = /ready/) {
+  await page.waitForFunction((p) => new RegExp(p).test(document.getElementById('status').textContent),
+    pattern.source, { timeout: 60000 });
+  await page.waitForSelector(OUTPUT);
+  await page.waitForTimeout(400);
+}
+
+// The output canvas's pixels as a string, to compare two moments exactly.
+export function outputPixels(page) {
+  return page.evaluate((s) => {
+    const c = document.querySelector(s);
+    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',');
+  }, OUTPUT);
+}

@@ -4,40 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { launchChromium, openApp } from './chromium.mjs';
+import { OUTPUT, outputPixels, useBrowser, waitReady } from './chromium.mjs';
 
 const SECONDS = 1000;
-const OUTPUT = '.stage[data-stage=output] canvas';
 const PAYLOAD = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
 const KEYS = ['d', 'f1', 'f2', 'g', 'act', 'loss', 'opt', 'lr', 'bs', 'ep', 'seed', 'src', 'img', 'z', 'noise', 'occ', 'w'];
-let browser;
-const apps = [];
+const open = useBrowser({ before, after });
 
-before(async () => { browser = await launchChromium(); });
-after(async () => {
-  for (const app of apps) await app.close().catch(() => {});
-  await browser?.close();
-});
 
-async function open(path = '') {
-  const app = await openApp(browser, { path });
-  apps.push(app);
-  return app;
-}
-
-function outputPixels(page) {
-  return page.evaluate((s) => {
-    const c = document.querySelector(s);
-    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',');
-  }, OUTPUT);
-}
-
-async function waitReady(page, pattern = /ready/) {
-  await page.waitForFunction((p) => new RegExp(p).test(document.getElementById('status').textContent),
-    pattern.source, { timeout: 60 * SECONDS });
-  await page.waitForSelector(OUTPUT);
-  await page.waitForTimeout(400);
-}
 
 test('the Content-Security-Policy allows no inline script or eval, and the app needs none', async () => {
   const app = await open('?debug');

@@ -6,41 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { launchChromium, openApp } from './chromium.mjs';
+import { OUTPUT, outputPixels, useBrowser, waitReady } from './chromium.mjs';
 
 const SECONDS = 1000;
-const OUTPUT = '.stage[data-stage=output] canvas';
-let browser;
-const apps = [];
-
-before(async () => { browser = await launchChromium(); });
-after(async () => {
-  for (const app of apps) await app.close().catch(() => {});
-  await browser?.close();
-});
-
-async function open(path = '') {
-  const app = await openApp(browser, { path });
-  apps.push(app);
-  return app;
-}
+const open = useBrowser({ before, after });
 
 const statusText = (page) => page.textContent('#status');
 
-async function waitReady(page, pattern = /ready/) {
-  await page.waitForFunction((p) => new RegExp(p).test(document.getElementById('status').textContent),
-    pattern.source, { timeout: 60 * SECONDS });
-  await page.waitForSelector(OUTPUT);
-  await page.waitForTimeout(400); // the last trace of the start-up lands
-}
 
-// The output canvas's pixels as a string, to compare two moments exactly.
-function outputPixels(page) {
-  return page.evaluate((s) => {
-    const c = document.querySelector(s);
-    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',');
-  }, OUTPUT);
-}
 
 // Clicks "Random test image" and waits for the new image to be shown, in the address bar and in
 // the autosave; returns its caption.
