@@ -25,6 +25,8 @@ void config_defaults(ae_config *cfg) {
     cfg->latent_grid = 3;
     cfg->activation = ACT_RELU;
     cfg->loss = LOSS_BCE;
+    cfg->variational = 0;
+    cfg->beta = 1.0;
     cfg->optimizer = OPT_ADAM;
     cfg->learning_rate = 0.001;
     cfg->batch_size = 64;
@@ -240,6 +242,22 @@ static int parse_member(const cJSON *member, ae_config *cfg, error_sink *err) {
         cfg->learning_rate = v;
         return AE_OK;
     }
+    if (strcmp(key, "variational") == 0) {
+        if (!cJSON_IsBool(member))
+            return fail(err, "config: variational must be true or false (got %s)", type_name(member));
+        cfg->variational = cJSON_IsTrue(member);
+        return AE_OK;
+    }
+    if (strcmp(key, "beta") == 0) {
+        if (!cJSON_IsNumber(member)) return fail(err, "config: beta must be a number (got %s)", type_name(member));
+        double v = member->valuedouble;
+        char seen[32];
+        format_number(seen, sizeof seen, v);
+        if (!isfinite(v)) return fail(err, "config: beta must be finite (got %s)", seen);
+        if (!(v >= 0 && v <= 100)) return fail(err, "config: beta must be 0..100 (got %s)", seen);
+        cfg->beta = v;
+        return AE_OK;
+    }
     if (strcmp(key, "batch_size") == 0) return get_int(member, "batch_size", 1, 512, &cfg->batch_size, err);
     if (strcmp(key, "epochs") == 0) return get_int(member, "epochs", 1, 1000, &cfg->epochs, err);
     if (strcmp(key, "seed") == 0) {
@@ -317,6 +335,10 @@ char *config_to_json(const ae_config *cfg) {
     ok = ok && cJSON_AddNumberToObject(root, "latent_grid", cfg->latent_grid);
     ok = ok && cJSON_AddStringToObject(root, "activation", activation_name(cfg->activation));
     ok = ok && cJSON_AddStringToObject(root, "loss", loss_name(cfg->loss));
+    ok = ok && cJSON_AddBoolToObject(root, "variational", cfg->variational);
+    char beta[40];
+    json_number(beta, sizeof beta, cfg->beta);
+    ok = ok && cJSON_AddRawToObject(root, "beta", beta);
     ok = ok && cJSON_AddStringToObject(root, "optimizer", optimizer_name(cfg->optimizer));
     char rate[40];
     json_number(rate, sizeof rate, cfg->learning_rate);

@@ -15,6 +15,8 @@ typedef struct {
     int latent_grid;         // g: 1..8, latent_dim = g*g
     ae_activation activation; // relu | leaky_relu | elu | tanh (linear/sigmoid are internal only)
     ae_loss loss;            // bce | mse
+    int variational;         // 0 | 1: a VAE head (mu, log sigma^2) and the KL term in the loss
+    double beta;             // [0, 100]: the weight of the KL term (variational only)
     ae_optimizer optimizer;  // adam | sgd (momentum 0.9) | rmsprop
     double learning_rate;    // (0, 10]
     int batch_size;          // 1..512

@@ -17,6 +17,7 @@ static void test_defaults(void) {
     CHECK(defaults.activation == ACT_RELU && defaults.loss == LOSS_BCE && defaults.optimizer == OPT_ADAM, "choices");
     CHECK(defaults.learning_rate == 0.001, "learning_rate %.17g", defaults.learning_rate);
     CHECK(defaults.batch_size == 64 && defaults.epochs == 5 && defaults.seed == 1, "batch/epochs/seed");
+    CHECK(defaults.variational == 0 && defaults.beta == 1.0, "variational %d beta %g", defaults.variational, defaults.beta);
     CHECK(defaults.input_h == 28 && defaults.input_w == 28 && defaults.input_c == 1, "input");
 
     const char *empty_texts[] = {NULL, "", "{}", " { } \n"};
@@ -31,7 +32,7 @@ static void test_defaults(void) {
 
     char *json = config_to_json(&defaults);
     const char *expected = "{\"filters\":[16,8],\"latent_grid\":3,\"activation\":\"relu\",\"loss\":\"bce\","
-                           "\"optimizer\":\"adam\",\"learning_rate\":0.001,\"batch_size\":64,\"epochs\":5,"
+                           "\"variational\":false,\"beta\":1,\"optimizer\":\"adam\",\"learning_rate\":0.001,\"batch_size\":64,\"epochs\":5,"
                            "\"seed\":1,\"input\":{\"h\":28,\"w\":28,\"c\":1}}";
     CHECK(json && strcmp(json, expected) == 0, "defaults as JSON:\n  got  %s\n  want %s", json ? json : "(null)", expected);
     free(json);
@@ -54,6 +55,17 @@ static void test_partial(void) {
     want.filters[0] = 1;
     want.filters[1] = 64;
     CHECK(rc == AE_OK && config_equal(&cfg, &want), "empty input object, integral 1.0: rc %d (%s)", rc, err);
+
+    // The edges of beta are allowed; variational takes JSON booleans.
+    config_defaults(&want);
+    want.variational = 1;
+    want.beta = 100;
+    rc = config_parse(&cfg, "{\"variational\": true, \"beta\": 100}", err, sizeof err);
+    CHECK(rc == AE_OK && config_equal(&cfg, &want), "variational true, beta 100: rc %d (%s)", rc, err);
+    want.variational = 0;
+    want.beta = 0;
+    rc = config_parse(&cfg, "{\"variational\": false, \"beta\": 0}", err, sizeof err);
+    CHECK(rc == AE_OK && config_equal(&cfg, &want), "variational false, beta 0: rc %d (%s)", rc, err);
 }
 
 static void test_round_trip(void) {
@@ -65,6 +77,8 @@ static void test_round_trip(void) {
     full.activation = ACT_LEAKY_RELU;
     full.loss = LOSS_MSE;
     full.optimizer = OPT_RMSPROP;
+    full.variational = 1;
+    full.beta = 0.1 / 3.0;
     full.learning_rate = 0.1 / 3.0;
     full.batch_size = 512;
     full.epochs = 1000;
@@ -185,6 +199,16 @@ static const bad_config bad_configs[] = {
     {"{\"learning_rate\": -0.1}", "config: learning_rate must be > 0 and <= 10 (got -0.1)"},
     {"{\"learning_rate\": 10.5}", "config: learning_rate must be > 0 and <= 10 (got 10.5)"},
     {"{\"learning_rate\": 1e999}", "config: learning_rate must be finite (got inf)"},
+    // variational, beta
+    {"{\"variational\": 1}", "config: variational must be true or false (got number)"},
+    {"{\"variational\": \"true\"}", "config: variational must be true or false (got string)"},
+    {"{\"variational\": null}", "config: variational must be true or false (got null)"},
+    {"{\"beta\": 500}", "config: beta must be 0..100 (got 500)"},
+    {"{\"beta\": -0.5}", "config: beta must be 0..100 (got -0.5)"},
+    {"{\"beta\": 100.00000000000001}", "config: beta must be 0..100 (got 100.00000000000001)"},
+    {"{\"beta\": 1e999}", "config: beta must be finite (got inf)"},
+    {"{\"beta\": \"1\"}", "config: beta must be a number (got string)"},
+    {"{\"beta\": true}", "config: beta must be a number (got boolean)"},
     // batch_size, epochs, seed
     {"{\"batch_size\": 0}", "config: batch_size must be 1..512 (got 0)"},
     {"{\"batch_size\": 513}", "config: batch_size must be 1..512 (got 513)"},
