@@ -11,7 +11,7 @@ set(AEVP_WASM_EXPORTS
   ae_gradients_u8 ae_gradient_buffer ae_apply_gradients
   ae_evaluate ae_evaluate_u8
   ae_stage_info ae_trace_size ae_trace ae_trace_latent
-  ae_encode ae_decode
+  ae_encode ae_encode_dist ae_decode ae_last_terms
   ae_get_params ae_set_params ae_tensor_count ae_tensor_info
   ae_save ae_load ae_load_metadata ae_free ae_idx_info
   ae_mse ae_psnr ae_ssim

@@ -35,37 +35,55 @@ const char *ae_config_json(const ae_model *m);
 
 // Sizes.
 int ae_input_size(const ae_model *m);      // H*W*C floats per image
-int ae_latent_dim(const ae_model *m);      // g*g
+int ae_latent_dim(const ae_model *m);      // g*g: the size of a latent z (and of a VAE's mu)
 int ae_batch_size(const ae_model *m);      // the config's batch size: the most images per train call
 int ae_epochs(const ae_model *m);          // the config's epochs
 void ae_input_shape(const ae_model *m, int *h, int *w, int *c);
 size_t ae_param_count(const ae_model *m);
 double ae_flops_per_sample(const ae_model *m); // forward + backward, one training sample
 
-// Training on one batch of n images (1 <= n <= batch_size), NHWC floats in [0, 1]; the target is
-// the input itself. Writes the mean loss per element to *loss. A NaN/Inf loss returns
-// AE_ERR_DIVERGED and leaves the weights as they were before the call.
+// The loss. recon is the mean reconstruction loss per element (BCE from the logits, or MSE after
+// the sigmoid; the target is the input itself). A plain autoencoder's loss is recon. A VAE
+// (config variational: true) has an encoder that gives mu and log sigma^2 (ENC has 2*latent_dim
+// outputs: mu first), and in training decodes z = mu + exp(logvar / 2) * eps, eps ~ N(0, 1) drawn
+// for row r of the batch at optimizer step s (ae_steps) as a pure function of (config seed, s, r);
+// its loss is L = recon + beta * KL / P, where KL is the mean over the images of
+// sum over units of -1/2 (1 + logvar - mu^2 - sigma^2) (nats per image) and P = ae_input_size:
+// the beta-VAE loss summed over images and pixels, divided by the constant images * P.
+// Everything that does not train (evaluate, trace, encode) is deterministic: z = mu.
+
+// Training on one batch of n images (1 <= n <= batch_size), NHWC floats in [0, 1] (rows 0..n-1
+// of the step's noise). Writes the loss L to *loss. A NaN/Inf loss returns AE_ERR_DIVERGED and
+// leaves the weights as they were before the call.
 int ae_train_batch(ae_model *m, const float *images, int n, float *loss);
 // The same from uint8 pixels: images[idx[i] * input_size ...] / 255 for i < n.
 int ae_train_batch_u8(ae_model *m, const uint8_t *images, const uint32_t *idx, int n, float *loss);
-// The mean loss and its gradient w.r.t. every parameter (ae_param_count floats, in the flat
-// layout), with no update: for gradient checks and golden tests.
+// The loss and its gradient w.r.t. every parameter (ae_param_count floats, in the flat layout),
+// with no update: for gradient checks and golden tests. Calls at the same step use the same noise.
 int ae_gradients(ae_model *m, const float *images, int n, float *loss, float *grads);
 // Data-parallel training: each replica computes the gradient of its share of a batch into its
 // gradient buffer (ae_param_count floats: the mean over its n images) with ae_gradients_u8; the
 // caller combines the shares in that buffer (weighted by image counts, in the same order on
 // every replica) and applies them with ae_apply_gradients, given the batch's mean loss. The
 // divergence checks and the update are those of ae_train_batch_u8, so replicas stay identical.
-int ae_gradients_u8(ae_model *m, const uint8_t *images, const uint32_t *idx, int n, float *loss);
+// first is the position of this share's first image in the whole batch (0 <= first,
+// first + n <= batch_size): a VAE draws the noise of rows first..first+n-1, so the combined
+// gradient is the one ae_train_batch_u8 would compute for the whole batch.
+int ae_gradients_u8(ae_model *m, const uint8_t *images, const uint32_t *idx, int n, int first,
+                    float *loss);
 float *ae_gradient_buffer(ae_model *m);
 int ae_apply_gradients(ae_model *m, float loss);
 // A seeded permutation of 0..n-1 from the model's data-shuffling stream.
 void ae_shuffle(ae_model *m, uint32_t *perm, int n);
 int ae_steps(const ae_model *m);           // optimizer steps taken so far
+// The two terms of the loss last computed by ae_train_batch*, ae_gradients* (for this replica's
+// share): recon as above, and the KL in nats per image, not scaled by beta (0 for a plain AE).
+void ae_last_terms(const ae_model *m, double *recon, double *kl);
 
-// Mean loss, MSE, PSNR (dB, pixel range 1) and SSIM over n images.
+// Means over n images of: the loss (for a VAE recon + beta * kl / P, at z = mu), MSE, PSNR (dB,
+// pixel range 1), SSIM, and the KL (nats per image; 0 for a plain autoencoder).
 typedef struct {
-    double loss, mse, psnr, ssim;
+    double loss, mse, psnr, ssim, kl;
 } ae_metrics;
 int ae_evaluate(ae_model *m, const float *images, int n, ae_metrics *out);
 int ae_evaluate_u8(ae_model *m, const uint8_t *images, int n, ae_metrics *out);
@@ -88,8 +106,11 @@ int ae_trace(ae_model *m, const float *image, float *out);
 // same offsets as ae_trace (the encoder stages are left untouched).
 int ae_trace_latent(ae_model *m, const float *latent, float *out);
 
-// n images -> n latents (n * latent_dim floats); n latents -> n images.
+// n images -> n latents (n * latent_dim floats; a VAE's mu); n latents -> n images.
 int ae_encode(ae_model *m, const float *images, int n, float *latents);
+// A VAE's posterior: mu and log sigma^2 of n images (n * latent_dim floats each). AE_ERR_ARG for
+// a model that is not variational.
+int ae_encode_dist(ae_model *m, const float *images, int n, float *mu, float *logvar);
 int ae_decode(ae_model *m, const float *latents, int n, float *images);
 
 // All parameters as one flat buffer of ae_param_count floats, in the order of the tensors below.
@@ -99,7 +120,8 @@ int ae_set_params(ae_model *m, const float *in, size_t count);
 
 // Named parameter tensors (for model files): conv weights are (kh, kw, in, out) — for the
 // transposed convs, (kh, kw, out, in): the layout of the conv they are the adjoint of — dense
-// weights are (in, out), biases (out).
+// weights are (in, out), biases (out). A VAE's enc.weight is (in, 2 * latent_dim): mu's columns
+// first, then log sigma^2's.
 typedef struct {
     const char *name;   // "conv1.weight", "conv1.bias", ...
     int rank;

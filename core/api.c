@@ -125,7 +125,7 @@ static int apply_step(ae_model *m, double value, float *loss) {
 
 // The images are already in the input slot.
 static int train_loaded(ae_model *m, int n, float *loss) {
-    return apply_step(m, model_loss_and_grads(m, n), loss);
+    return apply_step(m, model_loss_and_grads(m, n, 0), loss);
 }
 
 #define CHECK_BATCH(m, n)                                                                     \
@@ -158,18 +158,27 @@ int ae_gradients(ae_model *m, const float *images, int n, float *loss, float *gr
     CHECK_BATCH(m, n);
     REQUIRE(images && grads, "no images or gradient buffer");
     memcpy(model_input(m), images, (size_t)n * model_input_size(m) * sizeof(float));
-    double value = model_loss_and_grads(m, n);
+    double value = model_loss_and_grads(m, n, 0);
     memcpy(grads, m->grads, m->param_count * sizeof(float));
     if (loss) *loss = (float)value;
     return AE_OK;
 }
 
-int ae_gradients_u8(ae_model *m, const uint8_t *images, const uint32_t *idx, int n, float *loss) {
+int ae_gradients_u8(ae_model *m, const uint8_t *images, const uint32_t *idx, int n, int first,
+                    float *loss) {
     CHECK_BATCH(m, n);
     REQUIRE(images && idx && loss, "no images, indices or loss");
+    REQUIRE(first >= 0 && first <= m->batch - n,
+            "first must be 0..%d for a share of %d images of a batch of at most %d (got %d)",
+            m->batch - n, n, m->batch, first);
     load_u8(model_input(m), images, idx, n, model_input_size(m));
-    *loss = (float)model_loss_and_grads(m, n);
+    *loss = (float)model_loss_and_grads(m, n, first);
     return AE_OK;
+}
+
+void ae_last_terms(const ae_model *m, double *recon, double *kl) {
+    if (recon) *recon = m ? m->last_recon : 0.0;
+    if (kl) *kl = m ? m->last_kl : 0.0;
 }
 
 float *ae_gradient_buffer(ae_model *m) { return m ? m->grads : NULL; }
@@ -189,19 +198,22 @@ void ae_shuffle(ae_model *m, uint32_t *perm, int n) {
     }
 }
 
-// Sums per-image metrics for the n images in the input slot.
-static void evaluate_loaded(ae_model *m, int n, double sums[4]) {
-    int size = model_input_size(m);
+// Sums per-image metrics for the n images in the input slot: loss, mse, psnr, ssim, kl.
+static void evaluate_loaded(ae_model *m, int n, double sums[5]) {
+    int size = model_input_size(m), latent = m->latent_dim;
     model_forward(m, n, 0, LAYER_OUT);
     const float *target = model_input(m), *recon = model_recon(m);
-    const float *logits = model_layer_output(m, LAYER_OUT);
+    const float *logits = model_layer_output(m, LAYER_OUT), *enc = model_layer_output(m, LAYER_ENC);
     for (int i = 0; i < n; i++) {
         size_t o = (size_t)i * size;
         double mse = ae_mse(recon + o, target + o, size);
-        sums[0] += m->cfg.loss == LOSS_BCE ? bce_sum(logits + o, target + o, size) / size : mse;
+        double kl = m->cfg.variational ? vae_kl(enc + (size_t)i * 2 * latent, 1, latent) : 0.0;
+        double recon_loss = m->cfg.loss == LOSS_BCE ? bce_sum(logits + o, target + o, size) / size : mse;
+        sums[0] += recon_loss + m->cfg.beta * kl / size;
         sums[1] += mse;
         sums[2] += ae_psnr(mse);
         sums[3] += ae_ssim(recon + o, target + o, m->cfg.input_h, m->cfg.input_w, m->cfg.input_c);
+        sums[4] += kl;
     }
 }
 
@@ -209,7 +221,7 @@ static int evaluate(ae_model *m, const float *images, const uint8_t *bytes, int 
     REQUIRE(m && out, "no model or result");
     REQUIRE(images || bytes, "no images");
     REQUIRE(n >= 1, "evaluate needs at least one image (got %d)", n);
-    double sums[4] = {0, 0, 0, 0};
+    double sums[5] = {0, 0, 0, 0, 0};
     int size = model_input_size(m);
     for (int start = 0; start < n; start += m->batch) {
         int count = n - start < m->batch ? n - start : m->batch;
@@ -223,6 +235,7 @@ static int evaluate(ae_model *m, const float *images, const uint8_t *bytes, int 
     out->mse = sums[1] / n;
     out->psnr = sums[2] / n;
     out->ssim = sums[3] / n;
+    out->kl = sums[4] / n;
     return AE_OK;
 }
 
@@ -275,7 +288,9 @@ static void copy_stages(ae_model *m, int first, float *out) {
     for (int i = first; i < AE_STAGE_COUNT; i++) {
         ae_stage s = {0};
         ae_stage_info(m, i, &s);
-        const float *src = i == AE_STAGE_OUTPUT ? model_recon(m) : model_layer_output(m, stage_layer[i]);
+        const float *src = i == AE_STAGE_OUTPUT   ? model_recon(m)
+                           : i == AE_STAGE_LATENT ? model_latent(m)
+                                                  : model_layer_output(m, stage_layer[i]);
         memcpy(out + s.offset, src, (size_t)s.h * s.w * s.c * sizeof(float));
     }
 }
@@ -290,7 +305,7 @@ int ae_trace(ae_model *m, const float *image, float *out) {
 
 int ae_trace_latent(ae_model *m, const float *latent, float *out) {
     REQUIRE(m && latent && out, "no model, latent or output buffer");
-    memcpy(model_layer_output(m, LAYER_ENC), latent, (size_t)ae_latent_dim(m) * sizeof(float));
+    memcpy(model_latent(m), latent, (size_t)ae_latent_dim(m) * sizeof(float));
     model_forward(m, 1, LAYER_DEC, LAYER_OUT);
     copy_stages(m, AE_STAGE_LATENT, out);
     return AE_OK;
@@ -304,8 +319,27 @@ int ae_encode(ae_model *m, const float *images, int n, float *latents) {
         int count = n - start < m->batch ? n - start : m->batch;
         memcpy(model_input(m), images + (size_t)start * size, (size_t)count * size * sizeof(float));
         model_forward(m, count, 0, LAYER_ENC);
-        memcpy(latents + (size_t)start * dim, model_layer_output(m, LAYER_ENC),
-               (size_t)count * dim * sizeof(float));
+        memcpy(latents + (size_t)start * dim, model_latent(m), (size_t)count * dim * sizeof(float));
+    }
+    return AE_OK;
+}
+
+int ae_encode_dist(ae_model *m, const float *images, int n, float *mu, float *logvar) {
+    REQUIRE(m && images && mu && logvar, "no model, images or output buffers");
+    REQUIRE(m->cfg.variational,
+            "encode_dist needs a variational model (the config has variational false): use encode");
+    REQUIRE(n >= 0, "image count must not be negative (got %d)", n);
+    int size = model_input_size(m), dim = m->latent_dim;
+    for (int start = 0; start < n; start += m->batch) {
+        int count = n - start < m->batch ? n - start : m->batch;
+        memcpy(model_input(m), images + (size_t)start * size, (size_t)count * size * sizeof(float));
+        model_forward(m, count, 0, LAYER_ENC);
+        const float *enc = model_layer_output(m, LAYER_ENC);
+        for (int i = 0; i < count; i++) {
+            size_t at = (size_t)(start + i) * dim;
+            memcpy(mu + at, enc + (size_t)i * 2 * dim, (size_t)dim * sizeof(float));
+            memcpy(logvar + at, enc + (size_t)i * 2 * dim + dim, (size_t)dim * sizeof(float));
+        }
     }
     return AE_OK;
 }
@@ -316,8 +350,7 @@ int ae_decode(ae_model *m, const float *latents, int n, float *images) {
     int size = model_input_size(m), dim = ae_latent_dim(m);
     for (int start = 0; start < n; start += m->batch) {
         int count = n - start < m->batch ? n - start : m->batch;
-        memcpy(model_layer_output(m, LAYER_ENC), latents + (size_t)start * dim,
-               (size_t)count * dim * sizeof(float));
+        memcpy(model_latent(m), latents + (size_t)start * dim, (size_t)count * dim * sizeof(float));
         model_forward(m, count, LAYER_DEC, LAYER_OUT);
         memcpy(images + (size_t)start * size, model_recon(m), (size_t)count * size * sizeof(float));
     }

@@ -83,12 +83,14 @@ int model_init(ae_model *m, const ae_config *cfg, char *err, size_t err_cap) {
     m->cfg = *cfg;
     int h = cfg->input_h, w = cfg->input_w, c = cfg->input_c;
     int f1 = cfg->filters[0], f2 = cfg->filters[1], latent = cfg->latent_grid * cfg->latent_grid;
+    // A VAE's encoder gives mu and logvar side by side; the decoder still takes latent numbers.
+    int enc_out = cfg->variational ? 2 * latent : latent;
     int inner = (h / 4) * (w / 4) * f2;
     ae_activation act = cfg->activation;
     layer *L = m->layers;
     L[LAYER_CONV1] = make_layer(LAYER_CONV, "conv1", act, 2, h, w, c, h / 2, w / 2, f1);
     L[LAYER_CONV2] = make_layer(LAYER_CONV, "conv2", act, 2, h / 2, w / 2, f1, h / 4, w / 4, f2);
-    L[LAYER_ENC] = make_layer(LAYER_DENSE, "enc", ACT_LINEAR, 1, 1, 1, inner, 1, 1, latent);
+    L[LAYER_ENC] = make_layer(LAYER_DENSE, "enc", ACT_LINEAR, 1, 1, 1, inner, 1, 1, enc_out);
     L[LAYER_DEC] = make_layer(LAYER_DENSE, "dec", act, 1, 1, 1, latent, 1, 1, inner);
     L[LAYER_CONVT1] = make_layer(LAYER_CONVT, "convT1", act, 2, h / 4, w / 4, f2, h / 2, w / 2, f2);
     L[LAYER_CONVT2] = make_layer(LAYER_CONVT, "convT2", act, 2, h / 2, w / 2, f2, h, w, f1);
@@ -109,6 +111,7 @@ int model_init(ae_model *m, const ae_config *cfg, char *err, size_t err_cap) {
         }
     }
     acts += (double)h * w * c; // the sigmoid output
+    if (cfg->variational) acts += 2.0 * latent; // z and the noise
     double bytes = 4.0 * (params * 7.0 + acts * 2.0 * cfg->batch_size + col + wt);
     if (bytes > MODEL_MAX_BYTES) {
         snprintf(err, err_cap,
@@ -139,6 +142,14 @@ int model_init(ae_model *m, const ae_config *cfg, char *err, size_t err_cap) {
     }
     m->recon_offset = a;
     a += (size_t)cfg->batch_size * h * w * c;
+    m->latent_dim = latent;
+    m->z_offset = L[LAYER_ENC].out_offset;
+    if (cfg->variational) {
+        m->z_offset = a;
+        m->eps_offset = a + (size_t)cfg->batch_size * latent;
+        a += 2 * (size_t)cfg->batch_size * latent;
+        L[LAYER_DEC].in_offset = m->z_offset;
+    }
     m->acts_per_batch = a;
     m->param_count = p;
     m->batch = cfg->batch_size;
@@ -169,6 +180,7 @@ void model_free(ae_model *m) {
 float *model_input(ae_model *m) { return m->acts; }
 float *model_layer_output(ae_model *m, int i) { return m->acts + m->layers[i].out_offset; }
 float *model_recon(ae_model *m) { return m->acts + m->recon_offset; }
+float *model_latent(ae_model *m) { return m->acts + m->z_offset; }
 int model_input_size(const ae_model *m) { return m->cfg.input_h * m->cfg.input_w * m->cfg.input_c; }
 
 static void forward_layers(ae_model *m, int n, int first, int last) {
@@ -193,7 +205,12 @@ static void forward_layers(ae_model *m, int n, int first, int last) {
 }
 
 void model_forward(ae_model *m, int n, int first, int last) {
-    forward_layers(m, n, first, last);
+    if (m->cfg.variational && first <= LAYER_ENC && last >= LAYER_ENC) {
+        forward_layers(m, n, first, LAYER_ENC);
+        vae_forward(model_latent(m), model_layer_output(m, LAYER_ENC), NULL, n, m->latent_dim);
+        first = LAYER_DEC;
+    }
+    if (first <= last) forward_layers(m, n, first, last);
     if (last == LAYER_OUT) {
         size_t count = (size_t)n * model_input_size(m);
         float *recon = model_recon(m);
@@ -202,17 +219,36 @@ void model_forward(ae_model *m, int n, int first, int last) {
     }
 }
 
-double model_loss_and_grads(ae_model *m, int n) {
+double model_loss_and_grads(ae_model *m, int n, int first) {
     float *dacts = m->acts + m->acts_per_batch;
     size_t count = (size_t)n * model_input_size(m);
+    int latent = m->latent_dim, variational = m->cfg.variational;
+    const float *enc = model_layer_output(m, LAYER_ENC), *eps = m->acts + m->eps_offset;
     memset(m->grads, 0, m->param_count * sizeof(float));
-    forward_layers(m, n, 0, LAYER_OUT);
+    double kl = 0.0;
+    if (variational) {
+        forward_layers(m, n, 0, LAYER_ENC);
+        float *noise = m->acts + m->eps_offset;
+        for (int i = 0; i < n; i++)
+            vae_noise(noise + (size_t)i * latent, latent, m->cfg.seed, (uint32_t)m->steps,
+                      (uint32_t)(first + i));
+        vae_forward(model_latent(m), enc, eps, n, latent);
+        kl = vae_kl(enc, n, latent) / n;
+        forward_layers(m, n, LAYER_DEC, LAYER_OUT);
+    } else {
+        forward_layers(m, n, 0, LAYER_OUT);
+    }
 
     const layer *out = &m->layers[LAYER_OUT];
     float *dz = dacts + out->out_offset;
     const float *z = m->acts + out->out_offset, *target = m->acts;
-    double loss = m->cfg.loss == LOSS_BCE ? bce_with_logits(dz, model_recon(m), z, target, count)
-                                          : mse_after_sigmoid(dz, model_recon(m), z, target, count);
+    double recon = m->cfg.loss == LOSS_BCE ? bce_with_logits(dz, model_recon(m), z, target, count)
+                                           : mse_after_sigmoid(dz, model_recon(m), z, target, count);
+    // The KL is per image and the reconstruction per element: dividing the KL by the pixels per
+    // image makes the total the usual beta-VAE sum loss over a constant (images * pixels).
+    double pixels = model_input_size(m);
+    m->last_recon = recon;
+    m->last_kl = kl;
 
     for (int i = LAYER_OUT; i >= 0; i--) {
         const layer *l = &m->layers[i];
@@ -220,6 +256,9 @@ double model_loss_and_grads(ae_model *m, int n) {
         const float *y = m->acts + l->out_offset, *x = m->acts + l->in_offset;
         const float *w = m->params + l->w_offset;
         float *dw = m->grads + l->w_offset, *db = m->grads + l->b_offset;
+        if (i == LAYER_ENC && variational)
+            vae_backward(dy, dacts + m->z_offset, enc, eps, n, latent,
+                         (float)(m->cfg.beta / ((double)n * pixels)));
         act_backward(l->act, dy, y, (int)(n * layer_out_size(l)));
         switch (l->kind) {
         case LAYER_CONV:
@@ -233,5 +272,5 @@ double model_loss_and_grads(ae_model *m, int n) {
             break;
         }
     }
-    return loss;
+    return recon + m->cfg.beta * kl / pixels;
 }

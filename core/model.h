@@ -38,6 +38,10 @@ struct ae_model {
     float *acts;            // input, every layer's output, the sigmoid output; then their gradients
     size_t acts_per_batch;  // floats of forward activations for a full batch
     size_t recon_offset;    // sigmoid(logits), in acts
+    size_t z_offset;        // the decoder's input: the ENC output, or the VAE's z (n, latent)
+    size_t eps_offset;      // a VAE's noise for the batch (n, latent), kept for the backward pass
+    int latent_dim;         // g*g: the size of z (the ENC layer has twice that for a VAE)
+    double last_recon, last_kl; // the terms of the loss last computed by model_loss_and_grads
     float *col, *wt;        // im2col and transposed-weight scratch, inside the acts allocation
     int batch;
     int steps;
@@ -48,10 +52,14 @@ struct ae_model {
 int model_init(ae_model *m, const ae_config *cfg, char *err, size_t err_cap);
 void model_free(ae_model *m);
 // Runs layers first..last on n images already in place in the activation arena; the OUT layer
-// also writes the sigmoid output.
+// also writes the sigmoid output. Deterministic: a VAE's z is its mu (model_latent).
 void model_forward(ae_model *m, int n, int first, int last);
-// Forward, loss and backward over n images in the input slot: grads are overwritten.
-double model_loss_and_grads(ae_model *m, int n);
+// Forward, loss and backward over n images in the input slot: grads are overwritten. For a VAE
+// the images are rows first..first+n-1 of the batch of optimizer step m->steps, which fixes the
+// noise: L = recon + beta * KL / input_size, KL the mean per image (nats).
+double model_loss_and_grads(ae_model *m, int n, int first);
+// The decoder's input, (n, latent_dim): the ENC output, or a VAE's z.
+float *model_latent(ae_model *m);
 float *model_input(ae_model *m);
 float *model_layer_output(ae_model *m, int layer_index);
 float *model_recon(ae_model *m);

@@ -4,6 +4,7 @@
 #define AEVP_OPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kernels.h"
 
@@ -34,4 +35,15 @@ double bce_with_logits(float *dz, float *recon, const float *z, const float *t, 
 double mse_after_sigmoid(float *dz, float *recon, const float *z, const float *t, size_t count);
 // Per-element loss value only, for evaluation.
 double bce_sum(const float *z, const float *t, size_t count);
+
+// The VAE head. enc: (n, 2*latent), each row mu then logvar; eps, z, dz: (n, latent).
+// eps: latent standard normals, a pure function of (seed, step, row) — the same on every build.
+void vae_noise(float *eps, int latent, uint32_t seed, uint32_t step, uint32_t row);
+// z = mu + exp(logvar / 2) * eps, or z = mu when eps is NULL.
+void vae_forward(float *z, const float *enc, const float *eps, int n, int latent);
+// KL(N(mu, sigma^2) || N(0, 1)) summed over units and images: sum -1/2 (1 + logvar - mu^2 - e^logvar).
+double vae_kl(const float *enc, int n, int latent);
+// denc = d/d(enc) of [the loss through z, given dz] + kl_scale * vae_kl; overwritten, not accumulated.
+void vae_backward(float *denc, const float *dz, const float *enc, const float *eps, int n,
+                  int latent, float kl_scale);
 #endif

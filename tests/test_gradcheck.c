@@ -226,7 +226,7 @@ static void check_model(const char *activation, const char *loss) {
     float *grads = malloc(ae_param_count(m) * sizeof(float));
     unsigned char *up_pattern = malloc(m->acts_per_batch), *down_pattern = malloc(m->acts_per_batch);
     memcpy(model_input(m), images, (size_t)2 * size * sizeof(float));
-    model_loss_and_grads(m, 2);
+    model_loss_and_grads(m, 2, 0);
     memcpy(grads, m->grads, ae_param_count(m) * sizeof(float));
     const float eps = 1e-3f;
     int checked = 0, bad = 0, kinks = 0;
@@ -238,11 +238,11 @@ static void check_model(const char *activation, const char *loss) {
             float keep = m->params[i];
             m->params[i] = keep + eps;
             memcpy(model_input(m), images, (size_t)2 * size * sizeof(float));
-            double up = model_loss_and_grads(m, 2);
+            double up = model_loss_and_grads(m, 2, 0);
             size_t pattern_len = activation_pattern(m, 2, up_pattern);
             m->params[i] = keep - eps;
             memcpy(model_input(m), images, (size_t)2 * size * sizeof(float));
-            double down = model_loss_and_grads(m, 2);
+            double down = model_loss_and_grads(m, 2, 0);
             activation_pattern(m, 2, down_pattern);
             m->params[i] = keep;
             int smooth = strcmp(activation, "relu") != 0 && strcmp(activation, "leaky_relu") != 0;

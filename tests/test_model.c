@@ -32,8 +32,9 @@ static void test_determinism(void) {
     const char *configs[] = {
         "{\"batch_size\":8,\"seed\":7}",
         "{\"batch_size\":8,\"seed\":7,\"optimizer\":\"sgd\",\"activation\":\"tanh\",\"loss\":\"mse\"}",
-        "{\"batch_size\":8,\"seed\":7,\"optimizer\":\"rmsprop\",\"activation\":\"elu\"}"};
-    for (int c = 0; c < 3; c++) {
+        "{\"batch_size\":8,\"seed\":7,\"optimizer\":\"rmsprop\",\"activation\":\"elu\"}",
+        "{\"batch_size\":8,\"seed\":7,\"variational\":true,\"beta\":2}"};
+    for (int c = 0; c < 4; c++) {
         ae_model *a = create(configs[c]), *b = create(configs[c]);
         if (!a || !b) return;
         float *images = random_images(32, ae_input_size(a), 5);
@@ -117,6 +118,81 @@ static void test_stages(const char *json, int h, int w, int c, int f1, int f2, i
         }
     }
     free(images); free(trace); free(trace2); free(latents); free(decoded);
+    ae_destroy(m);
+}
+
+// The VAE through the API: the head's shape, encode_dist, the loss terms, the noise fixed per
+// step, gradients of shares equal to the whole batch's, and the refusals.
+static void test_vae_api(void) {
+    ae_model *ae = create("{\"batch_size\":8}"), *m = create("{\"batch_size\":8,\"variational\":true,\"beta\":3}");
+    if (!ae || !m) return;
+    int size = ae_input_size(m), dim = ae_latent_dim(m), n = 8;
+    CHECK(dim == 9, "latent_dim %d, want 9", dim);
+    CHECK(ae_param_count(m) == ae_param_count(ae) + 392 * 9 + 9, "VAE parameters %zu, AE %zu",
+          ae_param_count(m), ae_param_count(ae));
+    ae_tensor enc;
+    ae_tensor_info(m, 4, &enc);
+    CHECK(!strcmp(enc.name, "enc.weight") && enc.shape[0] == 392 && enc.shape[1] == 18,
+          "%s shape (%d, %d), want enc.weight (392, 18)", enc.name, enc.shape[0], enc.shape[1]);
+
+    float *images = random_images(n, size, 21);
+    float *mu = malloc((size_t)n * dim * sizeof(float)), *logvar = malloc((size_t)n * dim * sizeof(float));
+    float *latents = malloc((size_t)n * dim * sizeof(float));
+    CHECK(ae_encode_dist(ae, images, n, mu, logvar) == AE_ERR_ARG, "encode_dist of a plain AE accepted");
+    CHECK(strstr(ae_last_error(), "variational") != NULL, "message: %s", ae_last_error());
+    CHECK(ae_encode_dist(m, images, n, mu, logvar) == AE_OK, "encode_dist: %s", ae_last_error());
+    CHECK(ae_encode(m, images, n, latents) == AE_OK, "encode: %s", ae_last_error());
+    CHECK(memcmp(mu, latents, (size_t)n * dim * sizeof(float)) == 0, "encode is not mu");
+    int spread = 0;
+    for (int i = 0; i < n * dim; i++) spread |= isfinite(logvar[i]) && logvar[i] != mu[i];
+    CHECK(spread, "logvar is a copy of mu or not finite");
+
+    // Two calls at the same step: the same noise, so the same loss and gradient to the bit.
+    size_t p = ae_param_count(m);
+    float *g1 = malloc(p * sizeof(float)), *g2 = malloc(p * sizeof(float));
+    float l1, l2;
+    CHECK(ae_gradients(m, images, n, &l1, g1) == AE_OK && ae_gradients(m, images, n, &l2, g2) == AE_OK,
+          "gradients: %s", ae_last_error());
+    CHECK(l1 == l2 && memcmp(g1, g2, p * sizeof(float)) == 0, "two calls at step 0 differ: %g %g", l1, l2);
+    double recon, kl;
+    ae_last_terms(m, &recon, &kl);
+    CHECK(kl > 0 && recon > 0, "terms recon %g kl %g", recon, kl);
+    CHECK(fabs(recon + 3.0 * kl / size - l1) <= 1e-6 * l1, "loss %.9g != recon %.9g + 3 kl %.9g / %d", l1,
+          recon, kl, size);
+    float la;
+    ae_train_batch(ae, images, n, &la);
+    ae_last_terms(ae, &recon, &kl);
+    CHECK(kl == 0 && fabs(recon - la) <= 1e-6 * la, "plain AE terms recon %g kl %g, loss %g", recon, kl, la);
+
+    // Shares [0, 3) and [3, 8), combined by counts, are the whole batch's gradient.
+    uint8_t *bytes = malloc((size_t)n * size);
+    for (int i = 0; i < n * size; i++) bytes[i] = (uint8_t)(images[i] * 255.0f);
+    uint32_t idx[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    float whole, a, b;
+    CHECK(ae_gradients_u8(m, bytes, idx, n, 0, &whole) == AE_OK, "whole: %s", ae_last_error());
+    memcpy(g1, ae_gradient_buffer(m), p * sizeof(float));
+    CHECK(ae_gradients_u8(m, bytes, idx, 3, 0, &a) == AE_OK, "share a: %s", ae_last_error());
+    memcpy(g2, ae_gradient_buffer(m), p * sizeof(float));
+    CHECK(ae_gradients_u8(m, bytes, idx + 3, 5, 3, &b) == AE_OK, "share b: %s", ae_last_error());
+    const float *gb = ae_gradient_buffer(m);
+    double worst = 0, largest = 0;
+    for (size_t k = 0; k < p; k++) largest = fmax(largest, fabs(g1[k]));
+    for (size_t k = 0; k < p; k++)
+        worst = fmax(worst, fabs((3.0 * g2[k] + 5.0 * gb[k]) / 8.0 - g1[k]) / (1e-5 * largest + 1e-4 * fabs(g1[k])));
+    CHECK(worst <= 1.0, "shares' gradients off the whole batch's by %g of the tolerance", worst);
+    CHECK(fabs((3.0 * a + 5.0 * b) / 8.0 - whole) <= 1e-6 * whole, "shares' loss %g vs %g",
+          (3.0 * a + 5.0 * b) / 8.0, whole);
+    printf("VAE shares 3+5 vs 8: gradient within %.3f of the tolerance\n", worst);
+    CHECK(ae_gradients_u8(m, bytes, idx, 5, 4, &a) == AE_ERR_ARG, "first 4 + 5 images > 8 accepted");
+    CHECK(ae_gradients_u8(m, bytes, idx, 5, -1, &a) == AE_ERR_ARG, "first -1 accepted");
+
+    ae_metrics metrics;
+    CHECK(ae_evaluate(m, images, n, &metrics) == AE_OK, "evaluate: %s", ae_last_error());
+    CHECK(metrics.kl > 0 && metrics.loss > 3.0 * metrics.kl / size, "VAE metrics loss %g kl %g",
+          metrics.loss, metrics.kl);
+    CHECK(ae_evaluate(ae, images, n, &metrics) == AE_OK && metrics.kl == 0, "AE kl %g", metrics.kl);
+    free(images); free(mu); free(logvar); free(latents); free(g1); free(g2); free(bytes);
+    ae_destroy(ae);
     ae_destroy(m);
 }
 
@@ -214,8 +290,8 @@ static void test_divergence(const char *json) {
 
 // Two replicas, each with part of every batch, combining their gradients, end with the weights of
 // one model trained on whole batches, up to the order of the sums (bound: 1e-5 + 1e-4 relative).
-static void test_data_parallel(void) {
-    const char *json = "{\"batch_size\":16,\"seed\":5}";
+// For a VAE the second replica passes first = 7, so that both use the noise of their rows.
+static void test_data_parallel(const char *json) {
     ae_model *one = create(json), *a = create(json), *b = create(json);
     if (!one || !a || !b) return;
     int size = ae_input_size(one);
@@ -230,8 +306,8 @@ static void test_data_parallel(void) {
         float loss_one, la, lb;
         CHECK(ae_train_batch_u8(one, images, idx, 16, &loss_one) == AE_OK, "one: %s", ae_last_error());
         int na = 7, nb = 9; // uneven shares, as the last batch of an epoch can be
-        ae_gradients_u8(a, images, idx, na, &la);
-        ae_gradients_u8(b, images, idx + na, nb, &lb);
+        CHECK(ae_gradients_u8(a, images, idx, na, 0, &la) == AE_OK, "a: %s", ae_last_error());
+        CHECK(ae_gradients_u8(b, images, idx + na, nb, na, &lb) == AE_OK, "b: %s", ae_last_error());
         float *ga = ae_gradient_buffer(a), *gb = ae_gradient_buffer(b);
         for (size_t k = 0; k < p; k++) {
             float sum = (na * ga[k] + nb * gb[k]) / (float)(na + nb);
@@ -253,7 +329,8 @@ static void test_data_parallel(void) {
         if (d > worst) worst = d;
     }
     CHECK(worst < 1e-3, "data-parallel weights differ from one model's by %g (relative)", worst);
-    printf("data parallel: 20 steps on 7+9 images vs 16: largest relative weight difference %.2e\n", worst);
+    printf("data parallel %s: 20 steps on 7+9 images vs 16: largest relative weight difference %.2e\n",
+           json, worst);
     free(images); free(w1); free(wa); free(wb);
     ae_destroy(one); ae_destroy(a); ae_destroy(b);
 }
@@ -298,11 +375,15 @@ int main(int argc, char **argv) {
     test_stages("{}", 28, 28, 1, 16, 8, 3);
     test_stages("{\"filters\":[5,3],\"latent_grid\":4,\"input\":{\"h\":32,\"w\":32,\"c\":3}}", 32, 32, 3, 5, 3, 4);
     test_stages("{\"filters\":[2,7],\"latent_grid\":1,\"input\":{\"h\":8,\"w\":20,\"c\":2}}", 8, 20, 2, 2, 7, 1);
+    test_stages("{\"variational\":true,\"filters\":[4,3],\"latent_grid\":2,\"input\":{\"h\":12,\"w\":8,\"c\":2}}",
+                12, 8, 2, 4, 3, 2);
+    test_vae_api();
     test_params_and_errors();
     test_bad_configs();
     test_divergence("{\"learning_rate\":10,\"batch_size\":8}");
     test_divergence("{\"learning_rate\":10,\"batch_size\":8,\"optimizer\":\"sgd\",\"activation\":\"elu\"}");
     test_colour_training();
-    test_data_parallel();
+    test_data_parallel("{\"batch_size\":16,\"seed\":5}");
+    test_data_parallel("{\"batch_size\":16,\"seed\":5,\"variational\":true,\"beta\":4}");
     return test_finish("test_model");
 }

@@ -52,7 +52,7 @@ int main(void) {
     int n = ae_batch_size(m), size = ae_input_size(m);
     float *x = model_input(m);
     for (int i = 0; i < n * size; i++) x[i] = (float)((i * 7919) % 255) / 255.0f;
-    for (int i = 0; i < 5; i++) model_loss_and_grads(m, n); // warm up and fill the activations
+    for (int i = 0; i < 5; i++) model_loss_and_grads(m, n, 0); // warm up and fill the activations
 
     printf("%-8s %-10s %12s %10s %9s\n", "layer", "pass", "MFLOP/batch", "ms/batch", "GFLOP/s");
     double total_flops = 0, total_time = 0;
