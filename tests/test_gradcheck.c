@@ -194,6 +194,63 @@ static void check_losses(void) {
     printf("losses: bce (from logits), mse (after sigmoid) checked\n");
 }
 
+// The VAE head: the noise is deterministic and standard normal, and vae_backward is the gradient
+// of sum(z * r) + kl_scale * KL with respect to mu and logvar, at an odd latent size.
+static void check_vae_head(void) {
+    enum { N = 3, LATENT = 5, DRAWS = 4000 };
+    float a[LATENT], b[LATENT];
+    vae_noise(a, LATENT, 1, 0, 0);
+    vae_noise(b, LATENT, 1, 0, 0);
+    CHECK(memcmp(a, b, sizeof a) == 0, "the noise of (1, 0, 0) differs between calls");
+    const uint32_t other[3][3] = {{2, 0, 0}, {1, 1, 0}, {1, 0, 1}};
+    for (int o = 0; o < 3; o++) {
+        vae_noise(b, LATENT, other[o][0], other[o][1], other[o][2]);
+        CHECK(memcmp(a, b, sizeof a) != 0, "the noise of (%u, %u, %u) equals that of (1, 0, 0)",
+              other[o][0], other[o][1], other[o][2]);
+    }
+    double sum = 0, squares = 0;
+    for (int r = 0; r < DRAWS; r++) {
+        vae_noise(a, LATENT, 7, 3, (uint32_t)r);
+        for (int k = 0; k < LATENT; k++) {
+            sum += a[k];
+            squares += (double)a[k] * a[k];
+        }
+    }
+    double mean = sum / (DRAWS * LATENT), var = squares / (DRAWS * LATENT) - mean * mean;
+    // 20,000 draws: the standard error of the mean is 0.007, of the variance 0.01.
+    CHECK(fabs(mean) < 0.03 && fabs(var - 1.0) < 0.05, "noise mean %g variance %g", mean, var);
+
+    const float eps = 1e-3f;
+    float *enc = randoms((size_t)N * 2 * LATENT, 1.0f), *r = randoms((size_t)N * LATENT, 1.0f);
+    float noise[N * LATENT], z[N * LATENT], denc[N * 2 * LATENT];
+    for (int i = 0; i < N; i++) vae_noise(noise + i * LATENT, LATENT, 5, 2, (uint32_t)i);
+    const float scales[2] = {0.0f, 0.7f};
+    for (int s = 0; s < 2; s++) {
+        vae_backward(denc, r, enc, noise, N, LATENT, scales[s]);
+        for (int i = 0; i < N * 2 * LATENT; i++) {
+            double value[2];
+            float keep = enc[i];
+            for (int side = 0; side < 2; side++) {
+                enc[i] = keep + (side ? -eps : eps);
+                vae_forward(z, enc, noise, N, LATENT);
+                value[side] = dot(z, r, N * LATENT) + scales[s] * vae_kl(enc, N, LATENT);
+            }
+            enc[i] = keep;
+            check_grad(scales[s] ? "vae head, kl_scale 0.7" : "vae head, kl_scale 0", denc[i],
+                       (value[0] - value[1]) / (2.0 * eps), (size_t)i, 1e-3, 1e-3);
+        }
+    }
+    // With eps NULL z is mu, and the KL of mu = 0, logvar = 0 is 0.
+    vae_forward(z, enc, NULL, N, LATENT);
+    for (int i = 0; i < N; i++)
+        CHECK(memcmp(z + i * LATENT, enc + i * 2 * LATENT, LATENT * sizeof(float)) == 0, "z != mu, row %d", i);
+    float zero[2 * LATENT] = {0};
+    CHECK(vae_kl(zero, 1, LATENT) == 0.0, "KL of N(0, 1) is %g", vae_kl(zero, 1, LATENT));
+    printf("vae head: noise (mean %.4f, variance %.4f), reparameterisation and KL checked\n", mean, var);
+    free(enc);
+    free(r);
+}
+
 // The signs of every activated layer output after a forward pass: a relu or leaky relu
 // difference quotient is only valid when no pre-activation crosses zero between +eps and -eps.
 static size_t activation_pattern(const ae_model *m, int n, unsigned char *pattern) {
@@ -210,17 +267,25 @@ static size_t activation_pattern(const ae_model *m, int n, unsigned char *patter
 // The whole model: analytic gradients of the mean loss against finite differences of the loss
 // itself (in double), for a sample of parameters of every tensor. Coordinates whose +-eps step
 // flips a relu kink are skipped (and counted); every other one must agree.
-static void check_model(const char *activation, const char *loss) {
+// vae: "" for the autoencoder, or the config's variational fields (the noise stays that of step 0).
+static void check_model(const char *activation, const char *loss, const char *vae) {
     char json[256];
     snprintf(json, sizeof json,
              "{\"filters\":[3,2],\"latent_grid\":2,\"activation\":\"%s\",\"loss\":\"%s\","
-             "\"batch_size\":2,\"input\":{\"h\":8,\"w\":12,\"c\":2}}",
-             activation, loss);
+             "\"batch_size\":2,\"input\":{\"h\":8,\"w\":12,\"c\":2}%s}",
+             activation, loss, vae);
     int status;
     ae_model *m = ae_create(json, &status);
     CHECK(m, "create %s: %s", json, ae_last_error());
     if (!m) return;
     int size = ae_input_size(m);
+    // A VAE case's images come from its config text (the autoencoder cases keep the shared
+    // stream's), so that adding cases does not move any case onto a relu kink.
+    if (vae[0]) {
+        uint64_t hash = 1469598103934665603ULL;
+        for (const char *c = json; *c; c++) hash = (hash ^ (unsigned char)*c) * 1099511628211ULL;
+        pcg32_seed(&rng, hash, 5);
+    }
     float *images = randoms((size_t)2 * size, 0.5f);
     for (int i = 0; i < 2 * size; i++) images[i] += 0.5f;
     float *grads = malloc(ae_param_count(m) * sizeof(float));
@@ -254,16 +319,16 @@ static void check_model(const char *activation, const char *loss) {
             checked++;
             if (!(fabs(grads[i] - numeric) <= 5e-5 + 2e-2 * fabs(numeric))) {
                 bad++;
-                fprintf(stderr, "  model %s/%s %s[%zu]: analytic %.7g numeric %.7g\n", activation,
-                        loss, info.name, k, grads[i], numeric);
+                fprintf(stderr, "  model %s/%s%s %s[%zu]: analytic %.7g numeric %.7g\n", activation,
+                        loss, vae, info.name, k, grads[i], numeric);
             }
         }
     }
-    CHECK(bad == 0, "model %s/%s: %d of %d coordinates off", activation, loss, bad, checked);
-    CHECK(kinks * 4 < checked, "model %s/%s: too many kink crossings (%d) to test anything", activation,
-          loss, kinks);
-    printf("model %s/%s: %d parameters checked, %d skipped at a relu kink, %d off\n", activation,
-           loss, checked, kinks, bad);
+    CHECK(bad == 0, "model %s/%s%s: %d of %d coordinates off", activation, loss, vae, bad, checked);
+    CHECK(kinks * 4 < checked, "model %s/%s%s: too many kink crossings (%d) to test anything", activation,
+          loss, vae, kinks);
+    printf("model %s/%s%s: %d parameters checked, %d skipped at a relu kink, %d off\n", activation,
+           loss, vae, checked, kinks, bad);
     free(images);
     free(grads);
     free(up_pattern);
@@ -277,10 +342,14 @@ int main(int argc, char **argv) {
     check_convs();
     check_activations();
     check_losses();
+    check_vae_head();
     const char *acts[] = {"relu", "leaky_relu", "elu", "tanh"};
-    for (int a = 0; a < 4; a++) {
-        check_model(acts[a], "bce");
-        check_model(acts[a], "mse");
-    }
+    const char *vaes[] = {"", ",\"variational\":true,\"beta\":0", ",\"variational\":true,\"beta\":1",
+                          ",\"variational\":true,\"beta\":100"};
+    for (int a = 0; a < 4; a++)
+        for (int v = 0; v < 4; v++) {
+            check_model(acts[a], "bce", vaes[v]);
+            check_model(acts[a], "mse", vaes[v]);
+        }
     return test_finish("test_gradcheck");
 }
