@@ -4,12 +4,16 @@
 #include <stdint.h>
 
 #include "aevp.h"
+#include "model.h" // the config's seed, for the VAE's noise
+#include "ops.h"
 #include "testutil.h"
 
 // Together these cover every activation, both losses, all three optimizers, 1 and 3 channels,
-// non-square inputs and a latent grid of 1; make_golden.py prints what each one is.
+// non-square inputs and a latent grid of 1, and two VAEs (their noise, both loss terms and two
+// steps); make_golden.py prints what each one is.
 static const char *const CASES[] = {"relu_bce_adam", "tanh_mse_sgd", "elu_bce_rmsprop",
-                                    "leaky_relu_mse_adam"};
+                                    "leaky_relu_mse_adam", "vae_elu_bce_adam",
+                                    "vae_tanh_mse_rmsprop"};
 enum { CASE_COUNT = sizeof CASES / sizeof CASES[0] };
 
 static const char *const TENSOR_NAMES[] = {
@@ -200,6 +204,34 @@ static void check_stages(const char *name, ae_model *m, const record *recs, int 
     free(trace);
 }
 
+// A VAE case: the engine's noise for the step is the reference's, and the terms of the loss just
+// computed are the reference's recon and KL. suffix: "" for step 1, "_2" for step 2.
+static void check_vae_step(const char *name, ae_model *m, const record *recs, int nrec, int n,
+                           int step, const char *suffix) {
+    char key[32];
+    const layout scalar = {NULL, 0, 0, 0};
+    snprintf(key, sizeof key, "eps%s", suffix);
+    const record *eps = find_record(recs, nrec, key);
+    int dim = ae_latent_dim(m);
+    CHECK(eps && eps->count == (uint32_t)(n * dim), "%s: no record %s of %d values", name, key, n * dim);
+    if (eps && eps->count == (uint32_t)(n * dim)) {
+        float *noise = malloc(eps->count * sizeof *noise);
+        for (int r = 0; r < n; r++) vae_noise(noise + (size_t)r * dim, dim, m->cfg.seed, (uint32_t)step, (uint32_t)r);
+        compare_floats(name, key, noise, eps->values, eps->count, ATOL, RTOL, &scalar);
+        free(noise);
+    }
+    double recon, kl;
+    ae_last_terms(m, &recon, &kl);
+    const char *terms[2] = {"recon", "kl"};
+    for (int t = 0; t < 2; t++) {
+        snprintf(key, sizeof key, "%s%s", terms[t], suffix);
+        const record *want = find_record(recs, nrec, key);
+        CHECK(want && want->count == 1, "%s: no record %s", name, key);
+        float got = (float)(t == 0 ? recon : kl);
+        if (want && want->count == 1) compare_floats(name, key, &got, want->values, 1, ATOL, RTOL, &scalar);
+    }
+}
+
 static void run_case(const char *name) {
     char rel[256], path[4096];
     snprintf(rel, sizeof rel, "tests/golden/%s.json", name);
@@ -267,6 +299,8 @@ static void run_case(const char *name) {
                 compare_floats(name, "grads", buf, grads->values, pcount,
                                GRAD_ATOL_OF_MAX * max_grad, GRAD_RTOL, &flat);
             }
+            const int variational = find_record(recs, nrec, "eps") != NULL;
+            if (variational) check_vae_step(name, m, recs, nrec, n, 0, "");
 
             float train_loss = NAN;
             rc = ae_train_batch(m, input->values, n, &train_loss);
@@ -293,6 +327,21 @@ static void run_case(const char *name) {
                 free(step);
                 free(want_step);
                 free(before);
+            }
+            // A VAE's second step draws the noise of step 1 (ae_steps is now 1).
+            const record *loss2 = find_record(recs, nrec, "loss_2");
+            const record *after2 = find_record(recs, nrec, "params_after_2");
+            CHECK(!variational || (loss2 && after2 && after2->count == pcount),
+                  "%s: no records loss_2 and params_after_2", name);
+            if (variational && loss2 && after2 && after2->count == pcount) {
+                layout scalar = {NULL, 0, 0, 0};
+                rc = ae_train_batch(m, input->values, n, &train_loss);
+                CHECK(rc == AE_OK, "%s: second ae_train_batch: %d %s", name, rc, ae_last_error());
+                if (rc == AE_OK && ae_get_params(m, buf) == AE_OK) {
+                    compare_floats(name, "loss_2", &train_loss, loss2->values, 1, ATOL, RTOL, &scalar);
+                    check_vae_step(name, m, recs, nrec, n, 1, "_2");
+                    compare_floats(name, "params_after_2", buf, after2->values, pcount, ATOL, RTOL, &flat);
+                }
             }
         }
         free(buf);

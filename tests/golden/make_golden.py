@@ -29,6 +29,13 @@ CASES = [
          filters=[4, 2], latent_grid=3, input=dict(h=8, w=8, c=3)),
     dict(name="leaky_relu_mse_adam", seed=5, n=2, activation="leaky_relu", loss="mse",
          optimizer="adam", filters=[4, 3], latent_grid=2, input=dict(h=28, w=28, c=1)),
+    # VAE cases: an odd latent size (the last Box-Muller pair is cut), a large and a small beta,
+    # and two optimizer steps, the second with the noise of step 1.
+    dict(name="vae_elu_bce_adam", seed=7, n=3, activation="elu", loss="bce", optimizer="adam",
+         filters=[3, 4], latent_grid=3, input=dict(h=8, w=12, c=1), variational=True, beta=4.0),
+    dict(name="vae_tanh_mse_rmsprop", seed=11, n=2, activation="tanh", loss="mse",
+         optimizer="rmsprop", filters=[2, 3], latent_grid=2, input=dict(h=12, w=8, c=2),
+         variational=True, beta=0.5),
 ]
 LEARNING_RATE = 0.01
 
@@ -38,7 +45,8 @@ def layers(cfg):
     f1, f2 = cfg["filters"]
     flat = (h // 4) * (w // 4) * f2
     latent = cfg["latent_grid"] ** 2
-    return [("conv1", "conv", c, f1), ("conv2", "conv", f1, f2), ("enc", "dense", flat, latent),
+    enc_out = 2 * latent if cfg.get("variational") else latent  # a VAE's mu, then its log sigma^2
+    return [("conv1", "conv", c, f1), ("conv2", "conv", f1, f2), ("enc", "dense", flat, enc_out),
             ("dec", "dense", latent, flat), ("convT1", "convT", f2, f2),
             ("convT2", "convT", f2, f1), ("out", "conv", f1, c)]
 
@@ -86,8 +94,58 @@ def flat(cfg, tensors):
     return torch.cat(parts)
 
 
-def forward(cfg, p, x_nhwc):
-    """x: (N,H,W,C) NHWC. Returns (logits NHWC, stages NHWC post-activation, pre-activations)."""
+# --- The VAE's noise: core/vae.c's vae_noise, bit for bit up to the last rounding to float32 ---
+M64 = (1 << 64) - 1
+
+
+def mix64(x):
+    x = (x + 0x9E3779B97F4A7C15) & M64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & M64
+    return x ^ (x >> 31)
+
+
+class Pcg32:
+    """core/rng.h: PCG32 XSH-RR."""
+
+    def __init__(self, seed, stream):
+        self.state, self.inc = 0, ((stream << 1) | 1) & M64
+        self.next()
+        self.state = (self.state + seed) & M64
+        self.next()
+
+    def next(self):
+        old = self.state
+        self.state = (old * 6364136223846793005 + self.inc) & M64
+        xorshifted = (((old >> 18) ^ old) >> 27) & 0xFFFFFFFF
+        rot = old >> 59
+        return ((xorshifted >> rot) | (xorshifted << ((-rot) & 31))) & 0xFFFFFFFF
+
+
+def noise(seed, step, row, latent):
+    """latent standard normals for one image: Box-Muller in double from two 32-bit uniforms."""
+    rng = Pcg32(mix64(mix64(((seed << 32) | step) & M64) ^ row), 3)
+    out = []
+    for k in range(0, latent, 2):
+        u1 = (rng.next() + 0.5) * (1.0 / 4294967296.0)
+        u2 = (rng.next() + 0.5) * (1.0 / 4294967296.0)
+        radius, angle = math.sqrt(-2.0 * math.log(u1)), 6.283185307179586 * u2
+        out.append(radius * math.cos(angle))
+        if k + 1 < latent:
+            out.append(radius * math.sin(angle))
+    return out
+
+
+def batch_noise(cfg, step, n):
+    latent = cfg["latent_grid"] ** 2
+    rows = [noise(cfg["seed"], step, r, latent) for r in range(n)]
+    return torch.tensor(np.array(rows, dtype=np.float32))
+
+
+def forward(cfg, p, x_nhwc, eps=None):
+    """x: (N,H,W,C) NHWC. Returns (logits NHWC, stages NHWC post-activation, pre-activations).
+    A VAE decodes z = mu + exp(logvar / 2) * eps, or z = mu without eps; pre["mu"] and
+    pre["logvar"] then hold its head."""
     act = activation(cfg["activation"])
     n = x_nhwc.shape[0]
     h4, w4, f2 = cfg["input"]["h"] // 4, cfg["input"]["w"] // 4, cfg["filters"][1]
@@ -99,7 +157,15 @@ def forward(cfg, p, x_nhwc):
     pre["conv2"] = F.conv2d(a1, p["conv2.weight"], p["conv2.bias"], stride=2, padding=1)
     a2 = act(pre["conv2"])
     latent = F.linear(nhwc(a2).reshape(n, -1), p["enc.weight"], p["enc.bias"])
-    pre["dense"] = F.linear(latent, p["dec.weight"], p["dec.bias"])
+    z = latent
+    if cfg.get("variational"):
+        dim = cfg["latent_grid"] ** 2
+        mu, logvar = latent[:, :dim], latent[:, dim:]
+        latent = z = mu
+        if eps is not None:
+            z = mu + torch.exp(0.5 * logvar) * eps
+        pre["mu"], pre["logvar"] = mu, logvar
+    pre["dense"] = F.linear(z, p["dec.weight"], p["dec.bias"])
     d = act(pre["dense"])
     d_nchw = d.reshape(n, h4, w4, f2).permute(0, 3, 1, 2)
     pre["convT1"] = F.conv_transpose2d(d_nchw, p["convT1.weight"], p["convT1.bias"], stride=2,
@@ -123,6 +189,19 @@ def loss_of(cfg, logits, x):
     return F.mse_loss(torch.sigmoid(logits), x, reduction="mean")
 
 
+def kl_of(pre):
+    """KL(N(mu, sigma^2) || N(0, 1)) summed over the units, mean over the images (nats)."""
+    mu, logvar = pre["mu"], pre["logvar"]
+    return (-0.5 * (1 + logvar - mu * mu - logvar.exp())).sum(dim=1).mean()
+
+
+def vae_loss_of(cfg, logits, x, pre):
+    """(L, recon, kl): L = recon + beta * kl / (pixels per image)."""
+    recon, kl = loss_of(cfg, logits, x), kl_of(pre)
+    pixels = cfg["input"]["h"] * cfg["input"]["w"] * cfg["input"]["c"]
+    return recon + cfg["beta"] * kl / pixels, recon, kl
+
+
 def make_optimizer(cfg, params):
     lr = cfg["learning_rate"]
     if cfg["optimizer"] == "adam":
@@ -135,19 +214,34 @@ def make_optimizer(cfg, params):
 def run(cfg, params, x, dtype):
     p = {k: v.to(dtype).clone().requires_grad_(True) for k, v in params.items()}
     xx = x.to(dtype)
+    variational = cfg.get("variational", False)
+    # The stages are those of ae_trace: deterministic, z = mu.
     logits, stages, pre = forward(cfg, p, xx)
-    loss = loss_of(cfg, logits, xx)
-    loss.backward()
-    grads = flat(cfg, {k: v.grad for k, v in p.items()})
-    before = flat(cfg, p)
-    opt = make_optimizer(cfg, list(p.values()))
-    opt.step()
-    records = {"params": before, "input": xx.reshape(-1)}
+    records = {"params": flat(cfg, p), "input": xx.reshape(-1)}
     for stage in ("conv1", "conv2", "latent", "dense", "convT1", "convT2", "output"):
         records["stage." + stage] = stages[stage].detach().reshape(-1)
-    records["loss"] = loss.detach().reshape(1)
-    records["grads"] = grads
-    records["params_after"] = flat(cfg, p)
+    opt = make_optimizer(cfg, list(p.values()))
+    steps = 2 if variational else 1
+    for step in range(steps):
+        opt.zero_grad()
+        suffix = "" if step == 0 else f"_{step + 1}"
+        if variational:
+            eps = batch_noise(cfg, step, x.shape[0]).to(dtype)
+            logits, _, pre_step = forward(cfg, p, xx, eps)
+            loss, recon, kl = vae_loss_of(cfg, logits, xx, pre_step)
+            records["eps" + suffix] = eps.reshape(-1)
+            records["recon" + suffix] = recon.detach().reshape(1)
+            records["kl" + suffix] = kl.detach().reshape(1)
+            pre.update({f"{k}{suffix}": v for k, v in pre_step.items()})
+        else:
+            logits, _, _ = forward(cfg, p, xx)
+            loss = loss_of(cfg, logits, xx)
+        loss.backward()
+        records["loss" + suffix] = loss.detach().reshape(1)
+        if step == 0:
+            records["grads"] = flat(cfg, {k: v.grad for k, v in p.items()})
+        opt.step()
+        records["params_after" + suffix] = flat(cfg, p)
     return records, pre
 
 
@@ -179,6 +273,9 @@ def make_case(case):
     cfg = dict(filters=case["filters"], latent_grid=case["latent_grid"],
                activation=case["activation"], loss=case["loss"], optimizer=case["optimizer"],
                learning_rate=LEARNING_RATE, batch_size=case["n"], input=case["input"])
+    if case.get("variational"):
+        # The config's seed picks the noise; the engine starts at step 0 after ae_set_params.
+        cfg.update(variational=True, beta=case["beta"], seed=case["seed"])
     params, gen = init_params(cfg, case["seed"])
     i = cfg["input"]
     x = torch.rand((case["n"], i["h"], i["w"], i["c"]), generator=gen)
@@ -190,7 +287,8 @@ def make_case(case):
 
     # A pre-activation within rounding of a relu kink could flip between implementations and change
     # the gradient discontinuously; such fixed numbers would make a flaky test.
-    margin = min(float(t.abs().min()) for t in pre.values())
+    margin = min(float(t.abs().min()) for k, t in pre.items()
+                 if not k.startswith(("mu", "logvar")))
     if cfg["activation"] in ("relu", "leaky_relu") and margin < 1e-5:
         raise SystemExit(f"{case['name']}: a pre-activation is {margin:g} from the kink; "
                          "change the seed")
@@ -200,6 +298,8 @@ def make_case(case):
             raise SystemExit(f"{case['name']}: too many dead relu units {alive}; change the seed")
     names = ["params", "input", "stage.conv1", "stage.conv2", "stage.latent", "stage.dense",
              "stage.convT1", "stage.convT2", "stage.output", "loss", "grads", "params_after"]
+    if cfg.get("variational"):
+        names += ["eps", "recon", "kl", "eps_2", "loss_2", "recon_2", "kl_2", "params_after_2"]
     # Worst float32-vs-float64 error per record, in units of the C test's atol 1e-6 + rtol 1e-5.
     # Adam and RMSprop divide by |g| + eps on the first step, so a gradient near eps makes
     # params_after hypersensitive to rounding; that, or any record whose float32 rounding alone
