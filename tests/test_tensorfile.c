@@ -466,6 +466,9 @@ int main(int argc, char **argv) {
     test_round_trip(CONFIG);
     test_round_trip("{\"input\":{\"h\":12,\"w\":8,\"c\":3},\"filters\":[4,5],\"latent_grid\":1,"
                     "\"activation\":\"tanh\",\"loss\":\"mse\",\"optimizer\":\"sgd\",\"batch_size\":2}");
+    // A VAE: enc.weight is (inner, 2 * latent) and the config keeps variational and beta.
+    test_round_trip("{\"variational\":true,\"beta\":0.25,\"filters\":[3,2],\"latent_grid\":2,"
+                    "\"batch_size\":2,\"input\":{\"h\":8,\"w\":8,\"c\":1}}");
     test_reordered_file();
     test_hostile_files();
     return test_finish("test_tensorfile");

@@ -38,6 +38,52 @@ static double mean_image_bce(const uint8_t *train, const uint8_t *test, int size
     return sum / ((double)TEST_IMAGES * size);
 }
 
+// A VAE (beta 1) for the same 2 epochs: its validation loss recon + KL/P must fall clearly, the
+// KL must stay well above 0 (the posterior is used, not collapsed onto the prior), and a second
+// model with the same seed must see the same training losses (the noise is seeded).
+static void train_vae(const uint8_t *train, const uint8_t *test, double baseline) {
+    const char *json = "{\"seed\":3,\"batch_size\":16,\"variational\":true}";
+    int status;
+    ae_model *m = ae_create(json, &status), *twin = ae_create(json, &status);
+    CHECK(m && twin, "create: %s", ae_last_error());
+    if (!m || !twin) return;
+    int size = ae_input_size(m), batch = ae_batch_size(m);
+    ae_metrics before, after;
+    ae_evaluate_u8(m, test, TEST_IMAGES, &before);
+    uint32_t perm[TRAIN_IMAGES];
+    double first_terms = 0, last_terms = 0;
+    int same = 1, twin_steps = 50;
+    for (int epoch = 1; epoch <= 2; epoch++) {
+        ae_shuffle(m, perm, TRAIN_IMAGES);
+        for (int b = 0; b < TRAIN_IMAGES; b += batch) {
+            float loss, twin_loss;
+            int rc = ae_train_batch_u8(m, train, perm + b, batch, &loss);
+            CHECK(rc == AE_OK, "VAE epoch %d batch %d: %s", epoch, b / batch, ae_last_error());
+            double recon, kl;
+            ae_last_terms(m, &recon, &kl);
+            if (epoch == 1 && b == 0) first_terms = recon + kl / size;
+            last_terms = recon + kl / size;
+            if (ae_steps(twin) < twin_steps) {
+                ae_train_batch_u8(twin, train, perm + b, batch, &twin_loss);
+                same = same && twin_loss == loss;
+            }
+        }
+    }
+    ae_evaluate_u8(m, test, TEST_IMAGES, &after);
+    printf("VAE validation: loss %.4f -> %.4f, KL %.3f -> %.3f nats/image, BCE at mu %.4f (PSNR %.2f dB, "
+           "SSIM %.3f); training batch recon + KL/P %.4f -> %.4f\n", before.loss, after.loss, before.kl,
+           after.kl, after.loss - after.kl / size, after.psnr, after.ssim, first_terms, last_terms);
+    CHECK(after.loss < 0.5 * before.loss, "VAE validation loss %.4f is not under half the untrained %.4f",
+          after.loss, before.loss);
+    CHECK(last_terms < 0.5 * first_terms, "VAE training recon + KL/P %.4f -> %.4f", first_terms, last_terms);
+    CHECK(after.loss - after.kl / size < 0.9 * baseline, "VAE BCE at mu %.4f does not beat 90%% of the "
+          "mean image's %.4f", after.loss - after.kl / size, baseline);
+    CHECK(after.kl > 1.0, "VAE KL %.4f nats per image: the posterior collapsed", after.kl);
+    CHECK(same, "two VAEs with the same seed saw different losses in the first %d steps", twin_steps);
+    ae_destroy(m);
+    ae_destroy(twin);
+}
+
 int main(int argc, char **argv) {
     test_init(argc, argv);
     idx_file train, test;
@@ -71,6 +117,7 @@ int main(int argc, char **argv) {
           after.loss, before.loss);
     CHECK(after.ssim > before.ssim, "SSIM did not improve: %.3f -> %.3f", before.ssim, after.ssim);
     ae_destroy(m);
+    train_vae(train.data, test.data, baseline);
     free(train_bytes);
     free(test_bytes);
     return test_finish("test_train");
