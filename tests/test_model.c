@@ -150,7 +150,7 @@ static void test_vae_api(void) {
     // Two calls at the same step: the same noise, so the same loss and gradient to the bit.
     size_t p = ae_param_count(m);
     float *g1 = malloc(p * sizeof(float)), *g2 = malloc(p * sizeof(float));
-    float l1, l2;
+    float l1 = 0, l2 = 0;
     CHECK(ae_gradients(m, images, n, &l1, g1) == AE_OK && ae_gradients(m, images, n, &l2, g2) == AE_OK,
           "gradients: %s", ae_last_error());
     CHECK(l1 == l2 && memcmp(g1, g2, p * sizeof(float)) == 0, "two calls at step 0 differ: %g %g", l1, l2);

@@ -136,11 +136,21 @@ export async function loadCore(wasmBytes) {
       });
     }
 
-    // Data-parallel training: this replica's share of a batch into its gradient buffer.
-    gradientsU8(imagesPtr, idxPtr, n) {
+    // Data-parallel training: this replica's share of a batch into its gradient buffer. first is
+    // the share's position in the whole batch (a VAE draws the noise of those rows).
+    gradientsU8(imagesPtr, idxPtr, n, first = 0) {
       return withBuffers([4], (loss) => {
-        check(c.ae_gradients_u8(this.ptr, imagesPtr, idxPtr, n, loss));
+        check(c.ae_gradients_u8(this.ptr, imagesPtr, idxPtr, n, first, loss));
         return f32()[loss >> 2];
+      });
+    }
+
+    // The terms of the loss last computed by trainBatchU8 / gradientsU8: recon (mean per element)
+    // and kl (nats per image, not scaled by beta; 0 for a plain autoencoder).
+    lastTerms() {
+      return withBuffers([8, 8], (recon, kl) => {
+        c.ae_last_terms(this.ptr, recon, kl);
+        return { recon: f64()[recon >> 3], kl: f64()[kl >> 3] };
       });
     }
 
@@ -156,10 +166,11 @@ export async function loadCore(wasmBytes) {
     get steps() { return c.ae_steps(this.ptr); }
 
     evaluateU8(imagesPtr, n) {
-      return withBuffers([32], (out) => {
+      // ae_metrics: five doubles.
+      return withBuffers([40], (out) => {
         check(c.ae_evaluate_u8(this.ptr, imagesPtr, n, out));
-        const d = f64().subarray(out >> 3, (out >> 3) + 4);
-        return { loss: d[0], mse: d[1], psnr: d[2], ssim: d[3] };
+        const d = f64().subarray(out >> 3, (out >> 3) + 5);
+        return { loss: d[0], mse: d[1], psnr: d[2], ssim: d[3], kl: d[4] };
       });
     }
 
@@ -216,6 +227,21 @@ export async function loadCore(wasmBytes) {
         return withBuffers([n * this.latentDim * 4], (out) => {
           check(c.ae_encode(this.ptr, src, n, out));
           return f32().slice(out >> 2, (out >> 2) + n * this.latentDim);
+        });
+      } finally {
+        c.free(src);
+      }
+    }
+
+    // A VAE's posterior for n images: mu and log sigma^2, n * latentDim each.
+    encodeDist(images) {
+      const n = this.#count(images, this.inputSize, 'images');
+      const src = copyIn(images);
+      try {
+        return withBuffers([n * this.latentDim * 4, n * this.latentDim * 4], (mu, logvar) => {
+          check(c.ae_encode_dist(this.ptr, src, n, mu, logvar));
+          return { mu: f32().slice(mu >> 2, (mu >> 2) + n * this.latentDim),
+                   logvar: f32().slice(logvar >> 2, (logvar >> 2) + n * this.latentDim) };
         });
       } finally {
         c.free(src);

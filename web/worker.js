@@ -53,7 +53,8 @@ async function parallelStep(m, d, idxPtr, count, par) {
   const share = Math.ceil(count / 2);
   const mine = par.rank === 0 ? share : count - share;
   let loss = 0;
-  if (mine > 0) loss = m.gradientsU8(d.train.dataPtr, idxPtr + (par.rank === 0 ? 0 : share) * 4, mine);
+  const first = par.rank === 0 ? 0 : share;
+  if (mine > 0) loss = m.gradientsU8(d.train.dataPtr, idxPtr + first * 4, mine, first);
   else m.gradientView().fill(0);
   const own = m.gradientView().slice(), sent = own.slice();
   peer.postMessage({ runId: par.runId, n: mine, loss, grads: sent }, [sent.buffer]);
@@ -259,7 +260,7 @@ function requireDataset() {
 }
 
 async function evaluateTest(core, m, d, limit = d.test.count) {
-  const sums = { loss: 0, mse: 0, psnr: 0, ssim: 0 };
+  const sums = { loss: 0, mse: 0, psnr: 0, ssim: 0, kl: 0 };
   const size = m.inputSize;
   for (let start = 0; start < limit; start += EVAL_CHUNK) {
     const n = Math.min(EVAL_CHUNK, limit - start);

@@ -19,7 +19,8 @@ static const char usage[] =
     "usage: aevp-train --data mnist|fashion [--config file.json] [--epochs N] [--limit N]\n"
     "                  [--out model.safetensors] [--json] [--data-dir DIR]\n"
     "  --data      the data set (fetch it first: node datasets/fetch.mjs)\n"
-    "  --config    a config JSON file (defaults for any field it leaves out)\n"
+    "  --config    a config JSON file (defaults for any field it leaves out), e.g.\n"
+    "              {\"variational\": true, \"beta\": 1} for a VAE\n"
     "  --epochs    overrides the config's epochs\n"
     "  --limit     train on the first N training images only\n"
     "  --out       write the trained parameters as a safetensors file\n"
@@ -152,18 +153,23 @@ int main(int argc, char **argv) {
     int n_train = (int)train.idx.dims[0], n_test = (int)test.idx.dims[0];
     if (limit && limit < n_train) n_train = limit;
     int batch = ae_batch_size(m);
+    // A VAE's loss has two terms worth seeing apart: the reconstruction and the KL (nats/image).
+    int variational = strstr(ae_config_json(m), "\"variational\":true") != NULL;
+    const char *beta_text = strstr(ae_config_json(m), "\"beta\":");
+    double beta = beta_text ? strtod(beta_text + 7, NULL) : 0.0;
     double val_loss = 0;
     uint32_t *perm = malloc((size_t)n_train * sizeof(uint32_t));
     int tty = !json && isatty(fileno(stderr));
     if (!json)
         printf("aevp-train: %s, %d training and %d test images, %zu parameters, %.2f MFLOP/sample\n"
-               "config: %s\n%5s %11s %9s %9s %7s %10s\n", data, n_train, n_test, ae_param_count(m),
+               "config: %s\n%5s %11s %9s %9s %7s %10s%s\n", data, n_train, n_test, ae_param_count(m),
                ae_flops_per_sample(m) / 1e6, ae_config_json(m), "epoch", "train_loss", "val_loss",
-               "psnr_dB", "ssim", "samples/s");
+               "psnr_dB", "ssim", "samples/s",
+               variational ? "  train_recon train_kl  val_recon   val_kl" : "");
 
     for (int epoch = 1; epoch <= epochs; epoch++) {
         ae_shuffle(m, perm, n_train);
-        double loss_sum = 0, start = now_seconds(), last_draw = 0;
+        double loss_sum = 0, recon_sum = 0, kl_sum = 0, start = now_seconds(), last_draw = 0;
         int batches = 0;
         for (int b = 0; b < n_train; b += batch) {
             int n = n_train - b < batch ? n_train - b : batch;
@@ -173,6 +179,10 @@ int main(int argc, char **argv) {
                 return 1;
             }
             loss_sum += loss;
+            double recon, kl;
+            ae_last_terms(m, &recon, &kl);
+            recon_sum += recon;
+            kl_sum += kl;
             batches++;
             double t = now_seconds();
             if (tty && t - last_draw > 0.1) {
@@ -189,13 +199,24 @@ int main(int argc, char **argv) {
         ae_evaluate_u8(m, test.idx.data, n_test, &val);
         double rate = n_train / seconds;
         val_loss = val.loss;
-        if (json)
+        // The validation loss is recon + beta * kl / pixels; its reconstruction term alone:
+        double val_recon = val.loss - beta * val.kl / (h * w * c);
+        if (json) {
             printf("{\"epoch\":%d,\"train_loss\":%.6f,\"val_loss\":%.6f,\"val_mse\":%.6f,\"val_psnr\":%.4f,"
-                   "\"val_ssim\":%.5f,\"samples_per_s\":%.1f}\n",
+                   "\"val_ssim\":%.5f,\"samples_per_s\":%.1f",
                    epoch, loss_sum / batches, val.loss, val.mse, val.psnr, val.ssim, rate);
-        else
-            printf("%5d %11.5f %9.5f %9.3f %7.4f %10.0f\n", epoch, loss_sum / batches, val.loss,
+            if (variational)
+                printf(",\"train_recon\":%.6f,\"train_kl\":%.5f,\"val_recon\":%.6f,\"val_kl\":%.5f",
+                       recon_sum / batches, kl_sum / batches, val_recon, val.kl);
+            printf("}\n");
+        } else {
+            printf("%5d %11.5f %9.5f %9.3f %7.4f %10.0f", epoch, loss_sum / batches, val.loss,
                    val.psnr, val.ssim, rate);
+            if (variational)
+                printf("  %11.5f %8.3f %10.5f %8.3f", recon_sum / batches, kl_sum / batches, val_recon,
+                       val.kl);
+            printf("\n");
+        }
         fflush(stdout);
     }
     if (out_path) {
