@@ -27,6 +27,11 @@ static const char *const CONFIG =
     "{\"input\":{\"h\":12,\"w\":16,\"c\":3},\"filters\":[6,4],\"latent_grid\":3,"
     "\"activation\":\"elu\",\"loss\":\"mse\",\"optimizer\":\"rmsprop\",\"learning_rate\":0.01,"
     "\"batch_size\":4,\"seed\":11}";
+// A VAE too: PyTorch must find mu and log sigma^2 in enc and decode mu, as ae_encode/ae_decode do.
+static const char *const VAE_CONFIG =
+    "{\"input\":{\"h\":8,\"w\":12,\"c\":1},\"filters\":[4,3],\"latent_grid\":2,"
+    "\"activation\":\"tanh\",\"loss\":\"bce\",\"variational\":true,\"beta\":2,"
+    "\"learning_rate\":0.01,\"batch_size\":4,\"seed\":12}";
 enum { IMAGES = 4 };
 
 static char dir[64];
@@ -85,10 +90,11 @@ static float *reconstruct(ae_model *m, const float *images, int n) {
     return out;
 }
 
-// (1) AeVP's side of direction (a): a trained model, a batch of images and AeVP's outputs.
-static void write_aevp_files(void) {
+// (1) AeVP's side of direction (a): a trained model, a batch of images and AeVP's outputs, as
+// prefix.safetensors, prefix_input.f32 and prefix_output.f32.
+static void write_aevp_files(const char *config, const char *prefix) {
     int status = -1;
-    ae_model *m = ae_create(CONFIG, &status);
+    ae_model *m = ae_create(config, &status);
     CHECK(m, "create: %s", ae_last_error());
     if (!m) return;
     size_t size = (size_t)ae_input_size(m);
@@ -104,9 +110,13 @@ static void write_aevp_files(void) {
     size_t len = 0;
     CHECK(ae_save(m, "{\"dataset\":\"random\"}", &file, &len) == AE_OK, "save: %s", ae_last_error());
     float *out = reconstruct(m, images, IMAGES);
-    if (file) write_file("aevp.safetensors", file, len);
-    write_floats("aevp_input.f32", images, IMAGES * size);
-    write_floats("aevp_output.f32", out, IMAGES * size);
+    char name[64];
+    snprintf(name, sizeof name, "%s.safetensors", prefix);
+    if (file) write_file(name, file, len);
+    snprintf(name, sizeof name, "%s_input.f32", prefix);
+    write_floats(name, images, IMAGES * size);
+    snprintf(name, sizeof name, "%s_output.f32", prefix);
+    write_floats(name, out, IMAGES * size);
     ae_free(file);
     free(out);
     free(images);
@@ -158,6 +168,7 @@ static void check_torch_file(void) {
 
 static void remove_dir(void) {
     static const char *const files[] = {"aevp.safetensors", "aevp_input.f32", "aevp_output.f32",
+                                        "aevp_vae.safetensors", "aevp_vae_input.f32", "aevp_vae_output.f32",
                                         "torch.safetensors", "torch_input.f32", "torch_output.f32"};
     char path[128];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) remove(in_dir(path, sizeof path, files[i]));
@@ -175,7 +186,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "test_interop: could not create a directory under /tmp\n");
         return 1;
     }
-    write_aevp_files();
+    write_aevp_files(CONFIG, "aevp");
+    write_aevp_files(VAE_CONFIG, "aevp_vae");
     if (!test_failures) {
         // (2) PyTorch runs AeVP's file, then trains and writes its own.
         char command[1024];

@@ -6,7 +6,8 @@
 #
 # (a) Reads DIR/aevp.safetensors (written by ae_save), builds the same model in PyTorch with
 #     tests/golden/make_golden.py's forward(), runs DIR/aevp_input.f32 through it and compares with
-#     AeVP's reconstructions in DIR/aevp_output.f32 (|difference| <= 1e-5, else exit 1).
+#     AeVP's reconstructions in DIR/aevp_output.f32 (|difference| <= 1e-5, else exit 1); the same
+#     for a VAE in DIR/aevp_vae*, decoding z = mu.
 # (b) Trains a PyTorch model for a few steps on random data and writes it in AeVP's layout and
 #     metadata to DIR/torch.safetensors, with an input batch and PyTorch's reconstructions
 #     (torch_input.f32, torch_output.f32) for the C test to reproduce after ae_load.
@@ -99,8 +100,8 @@ def reconstruct(cfg, params, x):
     return stages["output"]
 
 
-def check_aevp_file(folder):
-    metadata, tensors = read_safetensors(os.path.join(folder, "aevp.safetensors"))
+def check_aevp_file(folder, prefix="aevp"):
+    metadata, tensors = read_safetensors(os.path.join(folder, prefix + ".safetensors"))
     assert metadata["format"] == "aevp" and metadata["format_version"] == "1", metadata
     cfg = json.loads(metadata["config"])
     # The shapes PyTorch's own modules have, from make_golden's initialiser: the permutation must
@@ -112,8 +113,8 @@ def check_aevp_file(folder):
             params[name] = to_torch_layout(kind, name, tensors.pop(name))
             assert params[name].shape == expected[name].shape, (name, params[name].shape)
     assert not tensors, f"tensors this model does not have: {sorted(tensors)}"
-    x = read_images(os.path.join(folder, "aevp_input.f32"), cfg)
-    want = read_images(os.path.join(folder, "aevp_output.f32"), cfg)
+    x = read_images(os.path.join(folder, prefix + "_input.f32"), cfg)
+    want = read_images(os.path.join(folder, prefix + "_output.f32"), cfg)
     got = reconstruct(cfg, params, x)
     diff = float((got - want).abs().max())
     print(f"interop (a): AeVP file -> PyTorch: {x.shape[0]} images of {tuple(x.shape[1:])}, "
@@ -166,6 +167,8 @@ def main():
     torch.set_num_threads(1)
     folder = sys.argv[1]
     ok = check_aevp_file(folder)
+    if os.path.exists(os.path.join(folder, "aevp_vae.safetensors")):
+        ok = check_aevp_file(folder, "aevp_vae") and ok
     write_torch_file(folder)
     return 0 if ok else 1
 
