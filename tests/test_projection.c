@@ -151,7 +151,7 @@ static void test_pca(void) {
     check_known(2, 1, 1, 5);      // d = 1
 
     // n = 1: the mean is the point, every variance and projection 0, the axes still a basis.
-    float one[9] = {1, -2, 3, -4, 5, -6, 7, -8, 9}, mean[9], comp[81], var[9], proj[9];
+    float one[9] = {1, -2, 3, -4, 5, -6, 7, -8, 9}, mean[9], comp[81], var[9], proj[8 * 3];
     CHECK(ae_pca(one, 1, 9, 9, mean, comp, var, proj) == AE_OK, "pca n=1: %s", ae_last_error());
     for (int j = 0; j < 9; j++) {
         CHECK(mean[j] == one[j], "pca n=1: mean[%d] %g, want %g", j, mean[j], one[j]);
