@@ -7,7 +7,8 @@
 // four SIMD lanes with perfect use; for n = 10,000 it is 25 times that. Barnes-Hut with theta = 0.5
 // visits O(log n) cells per point (a few hundred), O(n log n) per iteration: ~20 times fewer
 // terms at n = 2,000 and ~100 times fewer at 10,000. Attraction uses a sparse P over the 3 x
-// perplexity nearest neighbours, O(n * perplexity) per iteration.
+// perplexity nearest neighbours, O(n * perplexity) per iteration. Measured (WASM under Node, a
+// shared 2-core machine): 2,000 points at ~1.5 ms per iteration, 10,000 at ~10 ms.
 //
 // Optimisation as in bhtsne / FIt-SNE / openTSNE: early exaggeration 12 for the first 250
 // iterations with momentum 0.5, then momentum 0.8; per-coordinate gains (+0.2 / x0.8, floor
