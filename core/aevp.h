@@ -160,6 +160,33 @@ double ae_mse(const float *a, const float *b, int n);
 double ae_psnr(double mse);
 double ae_ssim(const float *a, const float *b, int h, int w, int c);
 
+// Projections: PCA (pca.c) and t-SNE (tsne.c) of n points of dimension d, row-major floats.
+
+// PCA of n points of dimension d (row-major floats): the mean (d floats), the top k principal
+// axes as the rows of components (k*d, unit length, in decreasing order of variance; the sign of
+// each axis fixed so that its largest-magnitude coordinate is positive — the first such, on a
+// tie), the variance along each (k floats; the variance of the points, divided by n, so that it
+// is the mean of the squared projections), and, if proj is not NULL, the points' coordinates on
+// the axes (n*k, centred). Axes of equal variance are a deterministic orthonormal basis of their
+// space. 1 <= k <= d <= 256, 1 <= n <= 100000. AE_ERR_ARG otherwise, AE_ERR_DATA for NaN/Inf input.
+int ae_pca(const float *x, int n, int d, int k, float *mean, float *components, float *variance,
+           float *proj);
+
+typedef struct ae_tsne ae_tsne;
+// Prepares a Barnes-Hut t-SNE of n points of dimension d into 2-D (2 <= n <= 10000,
+// 1 <= d <= 256) with the given perplexity (>= 2 and < (n - 1) / 3) and seed: computes the input
+// affinities over the 3 x perplexity nearest neighbours; the embedding starts from a seeded,
+// deterministic Gaussian of standard deviation 1e-4. NULL and *status (if not NULL) on failure
+// (AE_ERR_ARG, AE_ERR_DATA for NaN/Inf input, AE_ERR_NOMEM); ae_last_error says why.
+ae_tsne *ae_tsne_create(const float *x, int n, int d, double perplexity, uint32_t seed,
+                        int *status);
+// Runs up to `iterations` more gradient iterations (never past ae_tsne_total); returns the number
+// done since creation, or minus a status (-AE_ERR_ARG for a NULL handle or iterations < 0).
+int ae_tsne_run(ae_tsne *t, int iterations);
+int ae_tsne_total(const ae_tsne *t);              // the iterations of a full run: 1000
+const float *ae_tsne_embedding(const ae_tsne *t); // n*2 floats; valid until the next run/destroy
+void ae_tsne_destroy(ae_tsne *t);
+
 #ifdef __cplusplus
 }
 #endif
