@@ -24,6 +24,7 @@ class Engine {
   #nextId = 1;
   #pending = new Map();   // id -> {resolve, reject}
   #progressTarget = null; // the onProgress of the call that streams events (train, loadDataset)
+  #tsneTarget = null;     // the onProgress of the t-SNE under way
   #dead = null;
   #runs = 0;
   #followers = Promise.resolve(); // the other workers' data-set loads still under way
@@ -66,7 +67,7 @@ class Engine {
       return;
     }
     if (msg.type === 'progress') {
-      if (rank === 0) this.#progressTarget?.(msg);
+      if (rank === 0) (msg.kind === 'tsne' ? this.#tsneTarget : this.#progressTarget)?.(msg);
       return;
     }
     const call = this.#pending.get(msg.id);
@@ -158,7 +159,8 @@ class Engine {
   stop() { return this.request('stop'); }
 
   // image: Float32Array of H*W*C values in [0, 1] -> {stages: [{name, shape, data}], latent,
-  // output, metrics: {mse, psnr, ssim}} with metrics against `target` (default: the image).
+  // sigma, output, metrics: {mse, psnr, ssim}} with metrics against `target` (default: the image).
+  // For a VAE the latent is the mean and sigma the spread of the code (null otherwise).
   trace(image, { target } = {}) {
     const copy = Float32Array.from(image);
     const args = { image: copy };
@@ -182,6 +184,27 @@ class Engine {
 
   // {count, min, max, mean, std} per latent unit over the first `count` test images.
   latentStats({ count = 1000 } = {}) { return this.request('latentStats', { count }); }
+
+  // The latent map of the first `count` test images (2..10,000): {count, dim, latents, labels,
+  // pca: {mean, components, variance, proj}, pcaMs, stats: {min, max, mean, std, sigmaMean}}.
+  // A VAE's latents are the means; stats.sigmaMean is its mean spread per unit (null otherwise).
+  latentMap({ count = 2000 } = {}) { return this.request('latentMap', { count }); }
+
+  // t-SNE of n points (a Float32Array of n * dim): {embedding: Float32Array(n * 2), iterations,
+  // ms}. onProgress gets {kind: 'tsne', done, total, embedding} about every 100 ms. A new t-SNE or
+  // cancelTsne() ends the one under way with an EngineError of code 'cancelled'.
+  async tsne(points, dim, { perplexity = 30, seed = 1, onProgress } = {}) {
+    const copy = Float32Array.from(points);
+    const target = onProgress ?? null;
+    this.#tsneTarget = target;
+    try {
+      return await this.request('tsne', { points: copy, dim, perplexity, seed }, [copy.buffer]);
+    } finally {
+      if (this.#tsneTarget === target) this.#tsneTarget = null;
+    }
+  }
+
+  cancelTsne() { return this.request('tsneCancel'); }
 
   // n images -> {latents: Float32Array(n * latentDim)}
   encode(images) {

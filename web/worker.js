@@ -6,6 +6,7 @@ import { loadCore } from './core.js';
 const PROGRESS_INTERVAL_MS = 100;
 const SLICE_MS = 25;           // longest stretch of training between two looks at the inbox
 const EVAL_CHUNK = 500;        // test images evaluated between two looks at the inbox
+const MAP_MAX = 10000;         // the most test images on the latent map
 
 const here = (path) => new URL(path, import.meta.url);
 
@@ -48,25 +49,31 @@ async function fromPeer(runId) {
 }
 
 // One batch split between the replicas: rank 0 takes the first half. Both combine the two shares
-// in rank order, so both apply the same update. Returns the batch loss, or null if rank 0 stopped.
+// in rank order, so both apply the same update. Returns the batch's loss and its two terms
+// ({loss, recon, kl}), or null if rank 0 stopped.
 async function parallelStep(m, d, idxPtr, count, par) {
   const share = Math.ceil(count / 2);
   const mine = par.rank === 0 ? share : count - share;
-  let loss = 0;
+  let loss = 0, terms = { recon: 0, kl: 0 };
   const first = par.rank === 0 ? 0 : share;
-  if (mine > 0) loss = m.gradientsU8(d.train.dataPtr, idxPtr + first * 4, mine, first);
-  else m.gradientView().fill(0);
+  if (mine > 0) {
+    loss = m.gradientsU8(d.train.dataPtr, idxPtr + first * 4, mine, first);
+    terms = m.lastTerms();
+  } else {
+    m.gradientView().fill(0);
+  }
   const own = m.gradientView().slice(), sent = own.slice();
-  peer.postMessage({ runId: par.runId, n: mine, loss, grads: sent }, [sent.buffer]);
+  peer.postMessage({ runId: par.runId, n: mine, loss, ...terms, grads: sent }, [sent.buffer]);
   const other = await fromPeer(par.runId);
   if (other.stop) return null;
-  const [a, b] = par.rank === 0 ? [{ n: mine, loss, grads: own }, other] : [other, { n: mine, loss, grads: own }];
+  const ours = { n: mine, loss, ...terms, grads: own };
+  const [a, b] = par.rank === 0 ? [ours, other] : [other, ours];
   const total = a.n + b.n;
   const buffer = m.gradientView();
   for (let k = 0; k < buffer.length; k++) buffer[k] = (a.n * a.grads[k] + b.n * b.grads[k]) / total;
-  const batchLoss = (a.n * a.loss + b.n * b.loss) / total;
-  m.applyGradients(batchLoss);
-  return batchLoss;
+  const mean = (key) => (a.n * a[key] + b.n * b[key]) / total;
+  m.applyGradients(mean('loss'));
+  return { loss: mean('loss'), recon: mean('recon'), kl: mean('kl') };
 }
 
 function post(message, transfer = []) {
@@ -299,7 +306,7 @@ async function train(core, { epochs, limit, parallel }) {
   try {
     for (let epoch = 1; epoch <= epochs && !run.stopping; epoch++) {
       m.shuffle(perm, n);
-      let lossSum = 0, done = 0;
+      let lossSum = 0, reconSum = 0, klSum = 0, done = 0;
       const epochStart = performance.now();
       let sliceStart = performance.now(), lastProgress = 0, rateSamples = 0, rateStart = sliceStart;
       for (let b = 0; b < batches; b++) {
@@ -312,13 +319,15 @@ async function train(core, { epochs, limit, parallel }) {
         }
         if (run.stopping) break;
         const count = Math.min(batch, n - b * batch);
-        let loss;
+        let loss, terms;
         try {
           if (parallel) {
-            loss = await parallelStep(m, d, perm + b * batch * 4, count, parallel);
-            if (loss === null) { run.stopping = true; break; }
+            const step = await parallelStep(m, d, perm + b * batch * 4, count, parallel);
+            if (step === null) { run.stopping = true; break; }
+            ({ loss, ...terms } = step);
           } else {
             loss = m.trainBatchU8(d.train.dataPtr, perm + b * batch * 4, count);
+            terms = m.lastTerms();
           }
         } catch (e) {
           if (e.code !== 'diverged') throw e;
@@ -334,6 +343,8 @@ async function train(core, { epochs, limit, parallel }) {
           continue;
         }
         lossSum += loss;
+        reconSum += terms.recon;
+        klSum += terms.kl;
         done++;
         samplesDone += count;
         rateSamples += count;
@@ -342,7 +353,7 @@ async function train(core, { epochs, limit, parallel }) {
         if (now - lastProgress >= PROGRESS_INTERVAL_MS || b === batches - 1) {
           const rate = rateSamples / Math.max(now - rateStart, 1e-3) * 1000;
           const remaining = (epochs - epoch) * n + (n - (b + 1) * batch);
-          progress({ kind: 'batch', step: m.steps, epoch, epochs, batch: b + 1, batches, loss,
+          progress({ kind: 'batch', step: m.steps, epoch, epochs, batch: b + 1, batches, loss, ...terms,
                      samplesPerSec: rate, eta: Math.max(remaining, 0) / rate });
           lastProgress = now;
         }
@@ -362,6 +373,12 @@ async function train(core, { epochs, limit, parallel }) {
       if (!val) break;
       const record = { epoch, trainLoss: lossSum / done, valLoss: val.loss, mse: val.mse, psnr: val.psnr,
                        ssim: val.ssim, seconds: (performance.now() - epochStart) / 1000 };
+      if (m.config.variational) {
+        // The two terms of the loss, each as the engine defines it: reconstruction per pixel, KL
+        // in nats per image (the loss adds beta * KL / pixels).
+        Object.assign(record, { trainRecon: reconSum / done, trainKl: klSum / done, valKl: val.kl,
+                                valRecon: val.loss - m.config.beta * val.kl / m.inputSize });
+      }
       history.push(record);
       progress({ kind: 'epoch', ...record });
     }
@@ -400,6 +417,89 @@ function latentStats(m, d, count) {
   return { count, min, max, mean, std };
 }
 
+// The first `count` test images as floats, `chunk` at a time: fn(images, offset, n).
+function forTestImages(m, d, count, chunk, fn) {
+  const size = m.inputSize;
+  for (let start = 0; start < count; start += chunk) {
+    const n = Math.min(chunk, count - start);
+    const bytes = coreHeap().subarray(d.test.dataPtr + start * size, d.test.dataPtr + (start + n) * size);
+    const images = new Float32Array(bytes.length);
+    for (let i = 0; i < bytes.length; i++) images[i] = bytes[i] / 255;
+    fn(images, start, n);
+  }
+}
+
+// The latent map: the latents (the means, for a VAE) of the first `count` test images, their
+// labels, per-unit statistics (the sliders' ranges, dead units) and their PCA.
+function latentMap(core, m, d, { count = 2000 }) {
+  if (!Number.isInteger(count) || count < 2 || count > Math.min(MAP_MAX, d.test.count))
+    throw new EngineError('arg', `the latent map takes 2..${Math.min(MAP_MAX, d.test.count)} test images (got ${count})`);
+  const dim = m.latentDim, variational = Boolean(m.config.variational);
+  const latents = new Float32Array(count * dim);
+  const sigmaMean = variational ? new Float32Array(dim) : null;
+  forTestImages(m, d, count, 1000, (images, start, n) => {
+    if (!variational) {
+      latents.set(m.encode(images), start * dim);
+      return;
+    }
+    const { mu, logvar } = m.encodeDist(images);
+    latents.set(mu, start * dim);
+    for (let i = 0; i < n * dim; i++) sigmaMean[i % dim] += Math.exp(0.5 * logvar[i]) / count;
+  });
+  const min = new Float32Array(dim).fill(Infinity), max = new Float32Array(dim).fill(-Infinity);
+  const mean = new Float64Array(dim), variance = new Float64Array(dim);
+  for (let i = 0; i < count; i++)
+    for (let k = 0; k < dim; k++) {
+      const v = latents[i * dim + k];
+      if (v < min[k]) min[k] = v;
+      if (v > max[k]) max[k] = v;
+      mean[k] += v / count;
+    }
+  for (let i = 0; i < count; i++)
+    for (let k = 0; k < dim; k++) variance[k] += (latents[i * dim + k] - mean[k]) ** 2 / count;
+  const std = Float32Array.from(variance, Math.sqrt);
+  const started = performance.now();
+  const pca = core.pca(latents, count, dim, Math.min(2, dim));
+  const pcaMs = performance.now() - started;
+  return { count, dim, latents, labels: d.test.labels.slice(0, count), pca, pcaMs,
+           stats: { count, min, max, mean: Float32Array.from(mean), std, sigmaMean } };
+}
+
+// t-SNE of the given points, run in slices of about SLICE_MS so that the inbox (cancel, trace,
+// training) is served; progress carries the embedding as it forms. One t-SNE at a time: a new one
+// cancels the one before.
+let tsneJob = null;
+async function tsne(core, { points, dim, perplexity = 30, seed = 1 }) {
+  if (!(points instanceof Float32Array) || !Number.isInteger(dim) || dim < 1 || points.length % dim !== 0)
+    throw new EngineError('arg', 't-SNE needs points as a Float32Array of n x dim values');
+  if (tsneJob) tsneJob.cancelled = true;
+  const job = { cancelled: false };
+  tsneJob = job;
+  const started = performance.now();
+  const t = new core.Tsne(points, points.length / dim, dim, perplexity, seed);
+  try {
+    const total = t.total;
+    let done = 0, step = 2, lastProgress = 0;
+    while (done < total) {
+      const sliceStart = performance.now();
+      done = t.run(Math.min(step, total - done));
+      const now = performance.now();
+      // As many iterations per slice as fit in SLICE_MS, judged by the last slice.
+      step = Math.max(1, Math.min(100, Math.round(step * SLICE_MS / Math.max(now - sliceStart, 0.1))));
+      if (now - lastProgress >= PROGRESS_INTERVAL_MS && done < total) {
+        progress({ kind: 'tsne', done, total, embedding: t.embedding() });
+        lastProgress = now;
+      }
+      await yieldToInbox();
+      if (job.cancelled) throw new EngineError('cancelled', 't-SNE was cancelled');
+    }
+    return { embedding: t.embedding(), iterations: done, ms: performance.now() - started };
+  } finally {
+    t.destroy();
+    if (tsneJob === job) tsneJob = null;
+  }
+}
+
 function control(type) {
   if (!run) return { running: false };
   if (type === 'pause') run.paused = true;
@@ -433,7 +533,9 @@ async function handle(core, msg) {
       const m = requireModel();
       const stages = m.trace(msg.image);
       const latent = stages[2].data, output = stages[6].data;
-      return { stages, latent, output, metrics: m.compare(output, msg.target ?? msg.image) };
+      // A VAE's latent stage is the mean; the spread of the code for this image comes with it.
+      const sigma = m.config.variational ? m.encodeDist(msg.image).logvar.map((v) => Math.exp(0.5 * v)) : null;
+      return { stages, latent, sigma, output, metrics: m.compare(output, msg.target ?? msg.image) };
     }
     case 'load': {
       // A model file: metadata first (it explains a refusal better), then the strict load.
@@ -455,6 +557,13 @@ async function handle(core, msg) {
       }
     }
     case 'latentStats': return latentStats(requireModel(), requireDataset(), msg.count ?? 1000);
+    case 'latentMap': return latentMap(core, requireModel(), requireDataset(), msg);
+    case 'tsne': return tsne(core, msg);
+    case 'tsneCancel': {
+      const running = Boolean(tsneJob);
+      if (tsneJob) tsneJob.cancelled = true;
+      return { cancelled: running };
+    }
     case 'decode': {
       const m = requireModel();
       const images = m.decode(msg.latents);
