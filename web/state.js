@@ -47,6 +47,8 @@ const FIELDS = [
   { key: 'bs', ...int(1, 512), get: (s) => s.config.batch_size, set: (s, v) => { s.config.batch_size = v; } },
   { key: 'ep', ...int(1, 1000), get: (s) => s.config.epochs, set: (s, v) => { s.config.epochs = v; } },
   { key: 'seed', ...int(0, 4294967295), get: (s) => s.config.seed, set: (s, v) => { s.config.seed = v; } },
+  { key: 'vae', ...choice('0', '1'), get: (s) => (s.config.variational ? '1' : '0'), set: (s, v) => { s.config.variational = v === '1'; } },
+  { key: 'beta', ...number(0, 100), get: (s) => s.config.beta, set: (s, v) => { s.config.beta = v; } },
   { key: 'src', ...choice('draw', 'test'), get: (s) => s.view.source, set: (s, v) => { s.view.source = v; } },
   { key: 'img', ...int(0, 9999), get: (s) => s.view.testIndex, set: (s, v) => { s.view.testIndex = v; } },
   { key: 'z', kind: 'latent', rule: `1..${MAX_LATENT} comma-separated numbers, each |v| <= ${LATENT_LIMIT}`,

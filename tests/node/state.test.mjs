@@ -14,7 +14,7 @@ const DEFAULT_PARAMS = 10674;   // the default model's parameter count
 const FULL = {
   dataset: 'fashion',
   config: { filters: [32, 4], latent_grid: 4, activation: 'leaky_relu', loss: 'mse', optimizer: 'rmsprop',
-            learning_rate: 0.0005, batch_size: 128, epochs: 20, seed: 4294967295 },
+            learning_rate: 0.0005, batch_size: 128, epochs: 20, seed: 4294967295, variational: true, beta: 4.5 },
   view: { source: 'draw', testIndex: 9999, noise: 0.35, occlusion: 1,
           latent: [-1.5, 0, 2.25, 3.125, -0.001, 10000, -10000, 0.5, 1, 2, 3, 4, 5, 6, 7, 8] },
   weights: null,
@@ -59,7 +59,7 @@ test('a full non-default state survives serialize → parse', () => {
   const { state, errors } = parseHash(hash);
   assert.deepEqual(errors, []);
   assert.deepEqual(state, FULL);
-  for (const key of ['d', 'f1', 'f2', 'g', 'act', 'loss', 'opt', 'lr', 'bs', 'ep', 'seed', 'src', 'img', 'z', 'noise', 'occ'])
+  for (const key of ['d', 'f1', 'f2', 'g', 'act', 'loss', 'opt', 'lr', 'bs', 'ep', 'seed', 'vae', 'beta', 'src', 'img', 'z', 'noise', 'occ'])
     assert.ok(new URLSearchParams(hash.slice(1)).has(key), `${key} is written`);
   assert.equal(parseHash(hash.slice(1)).errors.length, 0, 'the leading # is optional');
 });
@@ -285,4 +285,17 @@ test('listenHash parses on every hashchange until stopped; writeHash replaces th
   state.view.testIndex = 42;
   assert.equal(writeHash(win, state), '#img=42');
   assert.deepEqual(calls, [[{ keep: true }, '', 'https://example.org/aevp/?x=1#img=42']]);
+});
+
+test('the VAE keys: vae is 0 or 1, beta 0..100; bad values are named and skipped', () => {
+  const { state, errors } = parseHash('#vae=yes&beta=500&g=2');
+  assert.deepEqual(errors, ['share link: vae must be one of 0, 1 (got "yes")', 'share link: beta must be 0..100 (got 500)']);
+  assert.equal(state.config.variational, false);
+  assert.equal(state.config.beta, 1);
+  assert.equal(state.config.latent_grid, 2);
+  const good = parseHash('#vae=1&beta=0');
+  assert.deepEqual(good.errors, []);
+  assert.equal(good.state.config.variational, true);
+  assert.equal(good.state.config.beta, 0);
+  assert.equal(serializeHash(good.state), '#vae=1&beta=0');
 });

@@ -1,9 +1,10 @@
 // config.js — the model configuration form: one table of fields drives the inputs, the help
 // texts and the validation (the engine's rules, checked here first so nothing invalid is sent).
 
+// In the engine's key order (ae_config_json), so that configs compare as JSON text.
 export const DEFAULT_CONFIG = {
-  filters: [16, 8], latent_grid: 3, activation: 'relu', loss: 'bce', optimizer: 'adam',
-  learning_rate: 0.001, batch_size: 64, epochs: 5, seed: 1,
+  filters: [16, 8], latent_grid: 3, activation: 'relu', loss: 'bce', variational: false, beta: 1,
+  optimizer: 'adam', learning_rate: 0.001, batch_size: 64, epochs: 5, seed: 1,
 };
 
 const FIELDS = [
@@ -20,6 +21,10 @@ const FIELDS = [
   { id: 'batch_size', label: 'Batch size', kind: 'int', min: 1, max: 512, help: 'images per step' },
   { id: 'epochs', label: 'Epochs', kind: 'int', min: 1, max: 1000, help: 'passes over 60,000 images' },
   { id: 'seed', label: 'Seed', kind: 'int', min: 0, max: 4294967295, help: 'same seed, same run' },
+  { id: 'variational', label: 'Variational (VAE)', kind: 'bool',
+    help: 'the encoder gives a mean and a spread per unit; the code is sampled from them' },
+  { id: 'beta', label: 'β (KL weight)', kind: 'number', min: 0, max: 100, step: 'any',
+    help: 'VAE only: how hard the codes are pulled towards N(0, 1)' },
 ];
 
 const get = (f, c) => (f.get ? f.get(c) : c[f.id]);
@@ -29,6 +34,7 @@ const set = (f, c, v) => (f.set ? f.set(c, v) : (c[f.id] = v));
 export function validateField(field, raw) {
   const name = field.name ?? field.id;
   if (field.kind === 'choice') return field.options.includes(raw) ? '' : `${name} must be one of ${field.options.join(', ')}`;
+  if (field.kind === 'bool') return typeof raw === 'boolean' ? '' : `${name} must be true or false`;
   const text = String(raw).trim();
   if (text === '') return `${name} is required`;
   const v = Number(text);
@@ -49,7 +55,11 @@ export function createConfigForm(form, { onChange }) {
     label.htmlFor = id;
     label.textContent = f.label;
     let input;
-    if (f.kind === 'choice') {
+    if (f.kind === 'bool') {
+      input = document.createElement('input');
+      input.type = 'checkbox';
+      wrap.classList.add('bool');
+    } else if (f.kind === 'choice') {
       input = document.createElement('select');
       for (const o of f.options) input.append(new Option(o.replace('_', ' '), o));
     } else {
@@ -71,7 +81,7 @@ export function createConfigForm(form, { onChange }) {
     err.id = `${id}-err`;
     err.setAttribute('role', 'alert');
     input.setAttribute('aria-describedby', `${help.id} ${err.id}`);
-    input.addEventListener('input', () => onChange(read()));
+    input.addEventListener(f.kind === 'bool' ? 'change' : 'input', () => onChange(read()));
     wrap.append(label, input, help, err);
     form.append(wrap);
     inputs.set(f.id, { field: f, input, wrap, err });
@@ -84,18 +94,23 @@ export function createConfigForm(form, { onChange }) {
     const errors = {};
     for (const { field, input, wrap, err } of inputs.values()) {
       // A half-typed number ("1e", "-") reads as '' from a number input: say what it is.
-      const message = input.validity?.badInput ? `${field.name ?? field.id} must be a number` : validateField(field, input.value);
+      const raw = field.kind === 'bool' ? input.checked : input.value;
+      const message = input.validity?.badInput ? `${field.name ?? field.id} must be a number` : validateField(field, raw);
       wrap.classList.toggle('invalid', Boolean(message));
       err.textContent = message;
       input.setAttribute('aria-invalid', message ? 'true' : 'false');
       if (message) errors[field.id] = message;
-      else set(field, config, field.kind === 'choice' ? input.value : Number(input.value));
+      else set(field, config, field.kind === 'choice' || field.kind === 'bool' ? raw : Number(raw));
     }
     return { config: Object.keys(errors).length ? null : config, errors };
   }
 
   function write(config) {
-    for (const { field, input } of inputs.values()) input.value = String(get(field, config));
+    for (const { field, input } of inputs.values()) {
+      const value = get(field, config) ?? get(field, DEFAULT_CONFIG);
+      if (field.kind === 'bool') input.checked = Boolean(value);
+      else input.value = String(value);
+    }
     return read();
   }
 
