@@ -7,12 +7,15 @@ import { decodeWeights, encodeWeights, fitsInLink, listenHash, parseHash, serial
 import { createLossChart, createRunsChart, RUN_COLOURS } from './views/charts.js';
 import { createConfigForm, DEFAULT_CONFIG } from './views/config.js';
 import { corrupt, createDrawPad } from './views/draw.js';
+import { createInterpolation, STRIP } from './views/interpolate.js';
+import { createLatentMap } from './views/latent.js';
 import { drawMap, format, viridis } from './views/maps.js';
 import { createPipeline } from './views/pipeline.js';
 
 const $ = (id) => document.getElementById(id);
 const LIVE_TRACE_MS = 350;            // how often the maps follow the training model
-const LIVE_STATS_MS = 2500;           // how often the sliders' ranges follow it
+const LIVE_STATS_MS = 2500;           // how often the latent map and the sliders' ranges follow it
+const MANIFOLD_GRID = 12;             // decoded images per side of the plane (a 1-D code: a row of 16)
 const DEFAULT_GFLOPS = 10;            // speed assumed for estimates before the first run here
 const GFLOPS_KEY = 'aevp.measuredGflops';
 
@@ -36,6 +39,12 @@ const state = {
   epochsPlanned: 0,
   slidersMoved: false,
   restoring: true,     // no autosave or hash writes until the page has been set up
+  map: null,           // what latentMap returned for the current model
+  mapCount: 2000,
+  projection: 'pca',
+  tsne: null,          // {embedding, latents, labels, dim, count, stale, ms}
+  ends: { A: null, B: null },  // the interpolation's inputs: {image, caption}
+  endLatents: null,    // their codes under the current model: [zA, zB]
 };
 
 const status = (text) => { $('status').textContent = text; };
@@ -50,18 +59,35 @@ $('error-close').addEventListener('click', () => { $('error-banner').hidden = tr
 const lossChart = createLossChart($('loss-chart'));
 const runsChart = createRunsChart($('runs-chart'));
 const pipeline = createPipeline($('pipeline'), $('legend'), {
-  onLatent: (latent) => { state.slidersMoved = true; requestDecode(latent); viewChanged(); },
+  onLatent: (latent) => { state.slidersMoved = true; requestDecode(latent); updateMarker(); viewChanged(); },
   onReset: () => {
     if (!state.lastTrace) return;
     state.slidersMoved = false;
     pipeline.setSliders(state.lastTrace.latent);
     requestDecode(state.lastTrace.latent);
+    updateMarker();
     viewChanged();
   },
-  onRandom: () => { state.slidersMoved = true; const z = pipeline.randomLatent(); pipeline.setSliders(z); requestDecode(z); viewChanged(); },
+  onRandom: () => setLatent(pipeline.randomLatent()),
+  // N(0, 1) per unit: what a VAE's decoder was trained to turn into images.
+  onPrior: () => setLatent(Float32Array.from({ length: state.model.latentDim }, gaussian)),
 });
 const form = createConfigForm($('config-form'), { onChange: ({ config }) => configChanged(config) });
 const pad = createDrawPad($('draw-host'), { onChange: () => { if (state.source === 'draw') { state.slidersMoved = false; refresh(); viewChanged(); } } });
+
+function gaussian() {
+  const u = 1 - Math.random(), v = Math.random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+// The sliders take a code (from the map, the interpolation, a sample): the decoder follows.
+function setLatent(z) {
+  state.slidersMoved = true;
+  pipeline.setSliders(z);
+  requestDecode(z);
+  updateMarker();
+  viewChanged();
+}
 
 // ---------------------------------------------------------------- input
 function cleanInput() {
@@ -96,6 +122,7 @@ async function refresh() {
         pipeline.renderTrace(trace);
         renderMetrics(trace.output, cleanInput(), trace.metrics);
       }
+      updateMarker();
     } while (traceAgain);
   } catch (e) {
     showError(e.message);
@@ -208,7 +235,8 @@ function renderTestAverages(history) {
   if (!history.length) return;
   const table = document.createElement('table');
   const head = table.createTHead().insertRow();
-  for (const name of ['epoch', 'val loss', 'MSE', 'PSNR', 'SSIM']) {
+  const vae = history.some((h) => h.valKl !== undefined);
+  for (const name of ['epoch', 'val loss', ...(vae ? ['KL'] : []), 'MSE', 'PSNR', 'SSIM']) {
     const th = document.createElement('th');
     th.textContent = name;
     head.append(th);
@@ -216,7 +244,8 @@ function renderTestAverages(history) {
   const body = document.createElement('tbody');
   for (const h of history.slice(-6)) {
     const tr = document.createElement('tr');
-    for (const v of [h.epoch, h.valLoss.toFixed(4), h.mse.toFixed(4), `${h.psnr.toFixed(2)} dB`, h.ssim.toFixed(3)]) {
+    const kl = vae ? [h.valKl === undefined ? '—' : h.valKl.toFixed(2)] : [];
+    for (const v of [h.epoch, h.valLoss.toFixed(4), ...kl, h.mse.toFixed(4), `${h.psnr.toFixed(2)} dB`, h.ssim.toFixed(3)]) {
       const td = document.createElement('td');
       td.textContent = v;
       tr.append(td);
@@ -227,6 +256,323 @@ function renderTestAverages(history) {
   const title = document.createElement('h3');
   title.textContent = 'Test-set averages (10,000 images)';
   $('test-averages').replaceChildren(title, table);
+}
+
+// ---------------------------------------------------------------- latent map
+const latentMap = createLatentMap($('latent-map-host'), $('latent-legend'), {
+  onPick: pickOnMap,
+  thumbnail: async (index) => {
+    const { images, labels } = await state.engine.testImages({ count: 1, offset: index });
+    return { image: images, label: labels[0] };
+  },
+});
+
+// Keeps each principal axis pointing the way it pointed before, so the map does not flip over
+// between two updates during training.
+function alignAxes(pca, before) {
+  if (!before || before.mean.length !== pca.mean.length) return;
+  const d = pca.mean.length, k = pca.variance.length;
+  for (let a = 0; a < k; a++) {
+    let dot = 0;
+    for (let j = 0; j < d; j++) dot += pca.components[a * d + j] * before.components[a * d + j];
+    if (dot >= 0) continue;
+    for (let j = 0; j < d; j++) pca.components[a * d + j] *= -1;
+    for (let i = a; i < pca.proj.length; i += k) pca.proj[i] *= -1;
+  }
+}
+
+// A deterministic spread for the strip plot of a 1-D code (classes on rows).
+const jitter = (i) => (((i * 2654435761) >>> 0) % 1000 / 1000 - 0.5) * 0.7;
+
+// The map's points for the PCA view: the two leading axes, or a 1-D code against its class.
+function pcaPoints(map) {
+  const n = map.count, points = new Float32Array(n * 2);
+  if (map.pca.variance.length === 2) return map.pca.proj;
+  for (let i = 0; i < n; i++) {
+    points[2 * i] = map.pca.proj[i];
+    points[2 * i + 1] = map.labels[i] + jitter(i);
+  }
+  return points;
+}
+
+let mapBusy = false, mapAgain = false;
+async function updateLatentMap() {
+  if (!state.dataset || !state.model || state.engineDead) return;
+  if (mapBusy) { mapAgain = true; return; }
+  mapBusy = true;
+  try {
+    do {
+      mapAgain = false;
+      const count = Math.min(state.mapCount, state.dataset.test);
+      const map = await state.engine.latentMap({ count });
+      if (map.dim !== state.model?.latentDim) continue;   // the model changed meanwhile: again
+      alignAxes(map.pca, state.map?.pca);
+      state.map = map;
+      if (state.tsne && (state.tsne.count !== map.count)) state.tsne.stale = true;
+      pipeline.setStats(map.stats);
+      renderLatentMap();
+      await updateStrip();
+    } while (mapAgain);
+  } catch (e) {
+    if (e.code !== 'crashed') showError(e.message);
+  } finally {
+    mapBusy = false;
+  }
+}
+
+function renderLatentMap() {
+  const map = state.map, d = state.dataset;
+  if (!map || !d) { latentMap.clear(); return; }
+  const tsne = state.projection === 'tsne' ? state.tsne : null;
+  $('manifold-label').hidden = Boolean(tsne) || state.projection === 'tsne';
+  if (state.projection === 'tsne') {
+    if (tsne?.embedding) latentMap.setData({ points: tsne.embedding, labels: tsne.labels, classes: d.classes, axes: ['t-SNE 1', 't-SNE 2'], origin: false });
+    latentMap.setManifold(null);
+  } else {
+    const total = Array.from(map.stats.std).reduce((a, s) => a + s * s, 0);
+    const share = (k) => (total > 0 ? `${Math.round(100 * map.pca.variance[k] / total)}% of the variance` : '');
+    const axes = map.pca.variance.length === 2 ? [`PC 1 · ${share(0)}`, `PC 2 · ${share(1)}`] : ['z1, the one number of the code', 'class'];
+    latentMap.setData({ points: pcaPoints(map), labels: map.labels, classes: d.classes, axes, origin: map.dim > 1 });
+    updateManifold();
+  }
+  renderMapCaption();
+  updateMarker();
+}
+
+function renderMapCaption() {
+  const map = state.map;
+  let text = '';
+  if (state.projection === 'pca' && map) {
+    const total = Array.from(map.stats.std).reduce((a, s) => a + s * s, 0);
+    const kept = map.pca.variance.reduce((a, v) => a + v, 0);
+    text = map.dim === 1 ? `${map.count.toLocaleString('en')} test images along the one latent number, one row per class.`
+      : `PCA of ${map.count.toLocaleString('en')} codes of ${map.dim} numbers: this plane shows ${Math.round(100 * kept / Math.max(total, 1e-30))}% of their variance (computed in ${map.pcaMs.toFixed(1)} ms).`;
+  } else if (state.tsne?.running) {
+    text = `t-SNE of ${state.tsne.count.toLocaleString('en')} codes: iteration ${state.tsne.done ?? 0} of ${state.tsne.total ?? '…'}…`;
+  } else if (state.tsne?.embedding) {
+    text = `t-SNE of ${state.tsne.count.toLocaleString('en')} codes in ${(state.tsne.ms / 1000).toFixed(1)} s (perplexity 30).` +
+      (state.tsne.stale ? ' The model or the number of images has changed since: run it again to follow.' : '');
+  } else {
+    text = 't-SNE has not run for this model yet.';
+  }
+  $('map-caption').textContent = text;
+  $('btn-tsne').textContent = state.tsne?.running ? 'Cancel t-SNE' : state.tsne?.embedding ? 'Run t-SNE again' : 'Run t-SNE';
+}
+
+// The code now in the sliders (or of the current input).
+function currentCode() {
+  if (state.slidersMoved) return pipeline.currentLatent();
+  return state.lastTrace?.latent ?? null;
+}
+
+// The marker: the current code on the map. On the PCA plane it is projected like the points; t-SNE
+// places nothing new, so there it sits at the mean place of its 8 nearest neighbours in code space.
+function updateMarker() {
+  const z = currentCode(), map = state.map;
+  if (!z || !map || z.length !== map.dim) { latentMap.setMarker(null); return; }
+  const d = map.dim;
+  if (state.projection === 'tsne') {
+    const t = state.tsne;
+    if (!t?.embedding || t.dim !== d) { latentMap.setMarker(null); return; }
+    const K = 8, best = [];
+    for (let i = 0; i < t.count; i++) {
+      let dist = 0;
+      for (let j = 0; j < d; j++) dist += (t.latents[i * d + j] - z[j]) ** 2;
+      if (best.length < K || dist < best.at(-1)[0]) {
+        best.push([dist, i]);
+        best.sort((a, b) => a[0] - b[0]);
+        if (best.length > K) best.pop();
+      }
+    }
+    let x = 0, y = 0, wsum = 0;
+    for (const [dist, i] of best) {
+      const w = 1 / (Math.sqrt(dist) + 1e-6);
+      x += w * t.embedding[2 * i];
+      y += w * t.embedding[2 * i + 1];
+      wsum += w;
+    }
+    latentMap.setMarker([x / wsum, y / wsum]);
+    return;
+  }
+  const { mean, components, variance } = map.pca;
+  const p = [0, 0];
+  for (let k = 0; k < variance.length; k++)
+    for (let j = 0; j < d; j++) p[k] += (z[j] - mean[j]) * components[k * d + j];
+  if (variance.length === 1) {
+    const b = latentMap.bounds();
+    p[1] = b ? (b.y0 + b.y1) / 2 : 4.5;
+  }
+  latentMap.setMarker(p);
+}
+
+// The code at a point of the PCA plane: the mean plus the point's coordinates along the axes.
+function inversePca(x, y) {
+  const { mean, components, variance } = state.map.pca;
+  const d = mean.length, z = Float32Array.from(mean);
+  for (let j = 0; j < d; j++) z[j] += x * components[j] + (variance.length > 1 ? y * components[d + j] : 0);
+  return z;
+}
+
+async function pickOnMap({ index, x, y }) {
+  if (!state.map) return;
+  if (state.projection === 'tsne') {
+    if (index < 0) return;
+    // That image itself becomes the input: the whole pipeline shows it, the sliders its code.
+    setSource('test');
+    await pickTestImage(index);
+    status(`Test image #${index} from the map`);
+    return;
+  }
+  setLatent(inversePca(x, state.map.pca.variance.length > 1 ? y : 0));
+  status(index >= 0 ? `Decoded test image #${index}'s place on the PCA plane` : 'Decoded a place on the PCA plane');
+}
+
+let manifoldSeq = 0;
+async function updateManifold() {
+  const seq = ++manifoldSeq;
+  const map = state.map, b = latentMap.bounds();
+  if (!map || !b || state.projection !== 'pca' || !$('manifold').checked) { latentMap.setManifold(null); return; }
+  const oneD = map.pca.variance.length === 1;
+  const rows = oneD ? 1 : MANIFOLD_GRID, cols = oneD ? 16 : MANIFOLD_GRID;
+  const d = map.dim, latents = new Float32Array(rows * cols * d);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) {
+      const x = b.x0 + (c + 0.5) * (b.x1 - b.x0) / cols, y = b.y1 - (r + 0.5) * (b.y1 - b.y0) / rows;
+      latents.set(inversePca(x, oneD ? 0 : y), (r * cols + c) * d);
+    }
+  try {
+    const { images } = await state.engine.decode(latents);
+    if (seq !== manifoldSeq) return;
+    latentMap.setManifold({ images, rows, cols, ...b, band: oneD });
+  } catch (e) {
+    if (e.code !== 'crashed') showError(e.message);
+  }
+}
+
+async function runTsne() {
+  if (state.tsne?.running) { await state.engine.cancelTsne(); return; }
+  const map = state.map;
+  if (!map) return;
+  const job = { latents: map.latents, labels: map.labels, dim: map.dim, count: map.count, running: true,
+                embedding: null, stale: false, done: 0, total: null };
+  state.tsne = job;
+  $('tsne-bar').hidden = false;
+  $('tsne-bar').value = 0;
+  setProjection('tsne', { run: false });
+  try {
+    const result = await state.engine.tsne(map.latents, map.dim, {
+      perplexity: 30, seed: 1,
+      onProgress: (e) => {
+        if (state.tsne !== job) return;
+        job.done = e.done;
+        job.total = e.total;
+        job.embedding = e.embedding;
+        $('tsne-bar').value = e.done / e.total;
+        if (state.projection === 'tsne') renderLatentMap();
+      },
+    });
+    if (state.tsne !== job) return;
+    Object.assign(job, { embedding: result.embedding, ms: result.ms, done: result.iterations, running: false });
+  } catch (e) {
+    if (state.tsne === job) state.tsne = job.embedding && e.code === 'cancelled' ? { ...job, running: false, ms: NaN, stale: true } : null;
+    if (e.code === 'cancelled') status('t-SNE cancelled');
+    else if (e.code !== 'crashed') showError(`t-SNE stopped: ${e.message}`);
+    if (!state.tsne?.embedding) setProjection('pca', { run: false });
+  } finally {
+    job.running = false;
+    $('tsne-bar').hidden = true;
+    renderLatentMap();
+  }
+}
+
+function setProjection(projection, { run = true } = {}) {
+  state.projection = projection;
+  document.querySelector(`input[name=projection][value=${projection}]`).checked = true;
+  if (projection === 'tsne' && run && !state.tsne) { runTsne(); return; }
+  renderLatentMap();
+}
+
+for (const radio of document.querySelectorAll('input[name=projection]'))
+  radio.addEventListener('change', () => setProjection(radio.value));
+$('btn-tsne').addEventListener('click', () => runTsne());
+$('manifold').addEventListener('change', () => updateManifold());
+$('map-count').addEventListener('change', () => {
+  state.mapCount = Number($('map-count').value);
+  updateLatentMap();
+});
+
+// ---------------------------------------------------------------- interpolation
+const interp = createInterpolation($('interp-host'), {
+  onSetEnd: (which) => {
+    const label = state.source === 'draw' ? 'your drawing' : $('test-caption').textContent.replace(/^Test image /, '');
+    setEnd(which, Float32Array.from(currentInput()), label);
+  },
+  onMove: (t) => {
+    if (!state.endLatents) return;
+    setLatent(along(...state.endLatents, t));
+  },
+});
+
+// The code at t in [0, 1] from a to b: a straight line, or for a VAE the great circle between
+// them (slerp), which keeps the norm a sample from the prior would have instead of cutting
+// through the low-probability middle.
+function along(a, b, t) {
+  const z = new Float32Array(a.length);
+  let omega = 0;
+  if (state.model?.config.variational) {
+    let ab = 0, aa = 0, bb = 0;
+    for (let j = 0; j < a.length; j++) { ab += a[j] * b[j]; aa += a[j] * a[j]; bb += b[j] * b[j]; }
+    omega = Math.acos(Math.min(1, Math.max(-1, ab / Math.sqrt(aa * bb || 1))));
+  }
+  if (omega < 1e-4) {
+    for (let j = 0; j < a.length; j++) z[j] = (1 - t) * a[j] + t * b[j];
+    return z;
+  }
+  const wa = Math.sin((1 - t) * omega) / Math.sin(omega), wb = Math.sin(t * omega) / Math.sin(omega);
+  for (let j = 0; j < a.length; j++) z[j] = wa * a[j] + wb * b[j];
+  return z;
+}
+
+async function setEnd(which, image, caption) {
+  state.ends[which] = { image, caption };
+  interp.setEnd(which, image, caption);
+  await updateStrip();
+}
+
+// The strip follows the model: the ends are encoded again and the codes between them decoded.
+async function updateStrip() {
+  const { A, B } = state.ends;
+  if (!A || !B || !state.model) return;
+  try {
+    const both = new Float32Array(A.image.length * 2);
+    both.set(A.image);
+    both.set(B.image, A.image.length);
+    const { latents } = await state.engine.encode(both);
+    const d = latents.length / 2;
+    const zA = latents.slice(0, d), zB = latents.slice(d);
+    state.endLatents = [zA, zB];
+    const path = new Float32Array(STRIP * d);
+    for (let k = 0; k < STRIP; k++) path.set(along(zA, zB, k / (STRIP - 1)), k * d);
+    const { images } = await state.engine.decode(path);
+    interp.setStrip(images);
+    interp.setNote(state.model.config.variational
+      ? 'Spherical interpolation (slerp) between the two codes’ means: the path keeps the size a code from the prior would have. Drag the handle, or click a step, to send that code to the sliders.'
+      : 'Linear interpolation between the two codes: each step is decoded. Drag the handle, or click a step, to send that code to the sliders.');
+  } catch (e) {
+    if (e.code !== 'crashed') showError(e.message);
+  }
+}
+
+// Two test images of different classes to start from, for each data set.
+async function defaultEnds() {
+  const d = state.dataset;
+  if (!d) return;
+  const b = d.testLabels.findIndex((l) => l !== d.testLabels[0]);
+  const { images } = await state.engine.testImages({ count: b + 1, offset: 0 });
+  const size = images.length / (b + 1);
+  state.ends.A = null;
+  await setEnd('A', images.slice(0, size), `test #0 · label: ${d.classes[d.testLabels[0]]}`);
+  await setEnd('B', images.slice(b * size, (b + 1) * size), `test #${b} · label: ${d.classes[d.testLabels[b]]}`);
 }
 
 // ---------------------------------------------------------------- configuration
@@ -287,8 +633,12 @@ async function adoptModel(model) {
   state.model = model;
   state.slidersMoved = false;
   if (!sameShape) pipeline.setModel(model);
+  pipeline.setVariational(Boolean(model.config.variational));
+  if (state.map && state.map.dim !== model.latentDim) state.map = null;
+  if (state.tsne) state.tsne.stale = true;
+  if (!sameShape) $('manifold').checked = model.latentDim <= 2;
   await updateFilters();
-  await updateLatentStats();
+  await updateLatentMap();
   await refresh();
 }
 
@@ -298,10 +648,6 @@ async function updateFilters() {
   pipeline.setFilters(weights.subarray(t.offset, t.offset + t.count), t.shape);
 }
 
-async function updateLatentStats() {
-  if (!state.dataset) return;
-  pipeline.setStats(await state.engine.latentStats({ count: 1000 }));
-}
 
 // ---------------------------------------------------------------- data sets
 async function loadDataset(name) {
@@ -324,6 +670,10 @@ async function loadDataset(name) {
   const d = state.dataset;
   $('classes').textContent = `${d.train.toLocaleString('en')} training and ${d.test.toLocaleString('en')} test images of ${d.classes.length} classes: ${d.classes.join(', ')}.`;
   $('class-select').replaceChildren(new Option('any', ''), ...d.classes.map((c, i) => new Option(c, String(i))));
+  state.map = null;
+  state.tsne = null;
+  setProjection('pca', { run: false });
+  await defaultEnds().catch((e) => showError(e.message));
   status(`${d.displayName} ready`);
   cacheDataset(name).catch((e) => console.warn(`${d.displayName} will not be kept offline: ${e.message}`));
   return true;
@@ -332,7 +682,7 @@ async function loadDataset(name) {
 for (const radio of document.querySelectorAll('input[name=dataset]')) {
   radio.addEventListener('change', async () => {
     if (!(await loadDataset(radio.value))) return;
-    await updateLatentStats();
+    await updateLatentMap();
     await pickTestImage(randomTestIndex());
     configChanged(form.read().config);
   });
@@ -355,10 +705,13 @@ let lastLiveTrace = 0, lastLiveStats = 0;
 function onProgress(e) {
   if (e.kind === 'batch') {
     const x = state.epochOffset + e.epoch - 1 + e.batch / e.batches;
-    lossChart.addTrain(x, e.loss);
+    const vae = state.model?.config.variational;
+    if (vae) lossChart.addTrain(x, e.recon, e.kl);
+    else lossChart.addTrain(x, e.loss);
     $('train-bar').value = x / state.epochsPlanned;
     $('train-numbers').textContent =
-      `epoch ${state.epochOffset + e.epoch}/${state.epochsPlanned} · batch ${e.batch}/${e.batches} · loss ${e.loss.toFixed(4)}\n` +
+      `epoch ${state.epochOffset + e.epoch}/${state.epochsPlanned} · batch ${e.batch}/${e.batches} · ` +
+      (vae ? `reconstruction ${e.recon.toFixed(4)} · KL ${e.kl.toFixed(2)} nats\n` : `loss ${e.loss.toFixed(4)}\n`) +
       `${Math.round(e.samplesPerSec).toLocaleString('en')} images/s · ${minutes(e.eta)} left`;
     const now = performance.now();
     if (now - lastLiveTrace > LIVE_TRACE_MS) {
@@ -367,7 +720,7 @@ function onProgress(e) {
     }
     if (now - lastLiveStats > LIVE_STATS_MS) {
       lastLiveStats = now;
-      updateLatentStats();
+      updateLatentMap();
     }
   } else if (e.kind === 'diverged') {
     state.paused = true;
@@ -377,11 +730,12 @@ function onProgress(e) {
       'lower the learning rate and train again (or Resume to retry the batch).');
   } else if (e.kind === 'epoch') {
     const record = { ...e, epoch: state.epochOffset + e.epoch };
-    lossChart.addValidation(record.epoch, record.valLoss);
+    if (record.valKl !== undefined) lossChart.addValidation(record.epoch, record.valRecon, record.valKl);
+    else lossChart.addValidation(record.epoch, record.valLoss);
     state.history.push(record);
     renderTestAverages(state.history);
     updateFilters();
-    updateLatentStats();
+    updateLatentMap();
     refresh();
     // The last completed epoch is what a reload resumes from.
     saveNow({ interrupted: { epochsDone: record.epoch, epochs: state.epochsPlanned } });
@@ -390,7 +744,8 @@ function onProgress(e) {
 
 function describeRun(config) {
   const base = state.runs[0]?.config;
-  if (!base) return `F[${config.filters}] g${config.latent_grid} ${config.activation} ${config.optimizer} lr ${config.learning_rate}`;
+  if (!base) return `F[${config.filters}] g${config.latent_grid} ${config.activation} ${config.optimizer} lr ${config.learning_rate}` +
+    (config.variational ? ` VAE β ${config.beta}` : '');
   const diff = [];
   for (const key of Object.keys(config)) {
     if (JSON.stringify(config[key]) !== JSON.stringify(base[key])) diff.push(`${key} ${JSON.stringify(config[key])}`);
@@ -407,6 +762,7 @@ async function train({ resume = null } = {}) {
   if (!resume) {
     state.history = [];
     lossChart.reset();
+    lossChart.setVariational(Boolean(config.variational));
   }
   state.epochOffset = resume ? resume.epochsDone : 0;
   state.epochsPlanned = config.epochs;
@@ -553,7 +909,7 @@ async function applyLink({ state: link, errors }) {
     } else if (!same) {
       // A preset's own settings (say, a link made from one) open its trained weights.
       const preset = presets.find((p) => p.dataset === link.dataset && p.config &&
-        JSON.stringify({ ...p.config, epochs: 0 }) === JSON.stringify({ ...config, epochs: 0 }));
+        JSON.stringify({ ...DEFAULT_CONFIG, ...p.config, epochs: 0 }) === JSON.stringify({ ...config, epochs: 0 }));
       if (preset) await adoptModel(await state.engine.load(new Uint8Array(await (await fetch(`presets/${preset.file}`)).arrayBuffer())));
       else await applyModel(config);
     }
@@ -846,6 +1202,16 @@ async function start() {
 }
 
 onOfflineReady(() => { $('offline').hidden = false; });
-// ?debug gives the browser tests a handle to make the engine crash.
-if (new URLSearchParams(location.search).has('debug')) window.aevpDebug = { crash: () => state.engine.crashForTest() };
+// ?debug gives the browser tests a handle to make the engine crash,
+// and the client position of a point of the latent map, to click it.
+if (new URLSearchParams(location.search).has('debug')) {
+  window.aevpDebug = {
+    crash: () => state.engine.crashForTest(),
+    mapPoint: (i) => {
+      const p = latentMap.screenOf(i), box = document.querySelector('canvas.latent-map').getBoundingClientRect();
+      return p && [box.left + p[0], box.top + p[1]];
+    },
+    mapCount: () => state.map?.count ?? 0,
+  };
+}
 start();

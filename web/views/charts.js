@@ -12,60 +12,96 @@ function resizeWith(host, plot) {
 }
 
 // The current run: smoothed training loss against fractional epoch, validation loss per epoch.
+// A VAE's run shows its two terms instead: reconstruction (left axis) and KL (right axis, nats
+// per image), each for training and validation.
 export function createLossChart(host) {
-  const xs = [], train = [], val = [];
-  let ema = null, pending = false;
-  const plot = new uPlot({
-    width: width(host), height: 210,
-    scales: { x: { time: false } },
-    axes: [{ ...AXIS, label: 'epoch', labelSize: 20 }, { ...AXIS, label: 'loss', labelSize: 24, size: 52 }],
-    series: [
-      { label: 'epoch', value: (u, v) => (v == null ? '–' : v.toFixed(2)) },
-      { label: 'train (smoothed)', stroke: '#5cc8ff', width: 1.6, value: (u, v) => (v == null ? '–' : v.toFixed(4)) },
-      { label: 'validation', stroke: '#ffb454', width: 2, spanGaps: true, points: { size: 7, fill: '#ffb454' },
-        value: (u, v) => (v == null ? '–' : v.toFixed(4)) },
-    ],
-    cursor: { drag: { x: false, y: false } },
-  }, [xs, train, val], host);
-  resizeWith(host, plot);
+  const xs = [], train = [], val = [], trainKl = [], valKl = [];
+  let ema = null, emaKl = null, pending = false, variational = false, plot = null;
+  const value = (digits) => (u, v) => (v == null ? '–' : v.toFixed(digits));
+
+  function build() {
+    plot?.destroy();
+    host.replaceChildren();
+    const series = [
+      { label: 'epoch', value: value(2) },
+      { label: variational ? 'reconstruction, train' : 'train (smoothed)', stroke: '#5cc8ff', width: 1.6, value: value(4) },
+      { label: variational ? 'reconstruction, validation' : 'validation', stroke: '#ffb454', width: 2, spanGaps: true,
+        points: { size: 7, fill: '#ffb454' }, value: value(4) },
+    ];
+    const axes = [{ ...AXIS, label: 'epoch', labelSize: 20 },
+                  { ...AXIS, label: variational ? 'reconstruction loss' : 'loss', labelSize: 24, size: 52 }];
+    const scales = { x: { time: false } };
+    if (variational) {
+      series.push(
+        { label: 'KL, train', stroke: '#b58cff', width: 1.4, dash: [5, 4], scale: 'kl', value: value(2) },
+        { label: 'KL, validation', stroke: '#7ee3a1', width: 2, spanGaps: true, scale: 'kl',
+          points: { size: 6, fill: '#7ee3a1' }, value: value(2) });
+      axes.push({ ...AXIS, scale: 'kl', side: 1, grid: { show: false }, label: 'KL (nats per image)', labelSize: 24, size: 48 });
+      scales.kl = { auto: true };
+    }
+    plot = new uPlot({ width: width(host), height: 210, scales, axes, series, cursor: { drag: { x: false, y: false } } },
+      columns(), host);
+  }
+
+  function columns() { return variational ? [xs, train, val, trainKl, valKl] : [xs, train, val]; }
+
+  build();
+  new ResizeObserver(() => plot.setSize({ width: width(host), height: plot.height })).observe(host);
 
   function redraw() {
     if (pending) return;
     pending = true;
     requestAnimationFrame(() => {
       pending = false;
-      plot.setData([xs, train, val]);
+      plot.setData(columns());
     });
   }
 
   return {
     reset() {
-      xs.length = train.length = val.length = 0;
-      ema = null;
+      xs.length = train.length = val.length = trainKl.length = valKl.length = 0;
+      ema = emaKl = null;
       redraw();
     },
-    // One batch-progress event: x is the fractional epoch.
-    addTrain(x, loss) {
+    setVariational(on) {
+      if (on === variational) return;
+      variational = on;
+      build();
+    },
+    // One batch-progress event: x is the fractional epoch; a VAE's loss is its reconstruction
+    // term, kl its KL term.
+    addTrain(x, loss, kl = null) {
       ema = ema == null ? loss : 0.9 * ema + 0.1 * loss;
+      if (kl != null) emaKl = emaKl == null ? kl : 0.9 * emaKl + 0.1 * kl;
       xs.push(x);
       train.push(ema);
       val.push(null);
+      trainKl.push(kl == null ? null : emaKl);
+      valKl.push(null);
       redraw();
     },
-    addValidation(epoch, loss) {
+    addValidation(epoch, loss, kl = null) {
       xs.push(epoch);
       train.push(ema);
       val.push(loss);
+      trainKl.push(kl == null ? null : emaKl);
+      valKl.push(kl);
       redraw();
     },
-    data: () => ({ xs: xs.slice(), train: train.slice(), val: val.slice() }),
+    data: () => ({ xs: xs.slice(), train: train.slice(), val: val.slice(), trainKl: trainKl.slice(),
+                   valKl: valKl.slice(), variational }),
     // Puts back what data() gave (from the autosave).
     restore(saved) {
       if (!saved?.xs) return;
-      xs.splice(0, xs.length, ...saved.xs);
-      train.splice(0, train.length, ...saved.train);
-      val.splice(0, val.length, ...saved.val);
+      this.setVariational(Boolean(saved.variational));
+      const fill = (target, source) => target.splice(0, target.length, ...(source ?? saved.xs.map(() => null)));
+      fill(xs, saved.xs);
+      fill(train, saved.train);
+      fill(val, saved.val);
+      fill(trainKl, saved.trainKl);
+      fill(valKl, saved.valKl);
       ema = train.at(-1) ?? null;
+      emaKl = trainKl.at(-1) ?? null;
       redraw();
     },
   };

@@ -20,13 +20,16 @@ const ROLE = { input: 'io', conv1: 'encoder', conv2: 'encoder', latent: 'bottlen
 
 function tileWidth(h) { return h <= 7 ? 30 : h <= 14 ? 40 : 46; }
 
-export function createPipeline(container, legendHost, { onLatent, onReset, onRandom }) {
+export function createPipeline(container, legendHost, { onLatent, onReset, onRandom, onPrior }) {
   let stages = [];          // [{name, shape}] from the engine, conv1..output
   let cards = new Map();    // name -> {tiles: [canvas], big: canvas, data, shape}
   let rangeMode = 'layer';
   let sliders = [];
   let stats = null;
   let encoded = null;       // the latent of the current input
+  let sigma = null;         // a VAE's spread of the code of the current input
+  let variational = false;
+  let deadNote = null, priorButton = null;
   const zoom = document.getElementById('zoom');
   const zoomCanvas = document.getElementById('zoom-canvas');
   const zoomText = document.getElementById('zoom-text');
@@ -127,9 +130,16 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
         out.textContent = Number(input.value).toFixed(2);
         onLatent(currentLatent());
       });
-      row.append(name, input, out);
+      // The track holds the slider and, for a VAE, the band mu ± sigma of the current input.
+      const track = document.createElement('span');
+      track.className = 'track';
+      const band = document.createElement('span');
+      band.className = 'sigma-band';
+      band.hidden = true;
+      track.append(band, input);
+      row.append(name, track, out);
       box.append(row);
-      sliders.push({ input, out });
+      sliders.push({ input, out, band, row });
     }
     const buttons = document.createElement('div');
     buttons.className = 'slider-buttons';
@@ -141,8 +151,17 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
     random.type = 'button';
     random.textContent = 'Randomise';
     random.addEventListener('click', () => onRandom());
-    buttons.append(reset, random);
-    el.append(box, buttons);
+    priorButton = document.createElement('button');
+    priorButton.type = 'button';
+    priorButton.textContent = 'Sample from the prior';
+    priorButton.title = 'Draw a code from N(0, 1) per unit, the distribution a VAE is trained to fill, and decode it';
+    priorButton.hidden = !variational;
+    priorButton.addEventListener('click', () => onPrior());
+    buttons.append(reset, random, priorButton);
+    deadNote = document.createElement('p');
+    deadNote.className = 'dead-note';
+    deadNote.hidden = true;
+    el.append(box, buttons, deadNote);
   }
 
   function currentLatent() {
@@ -152,6 +171,8 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
   // (Re)builds the cards for a model: stages as the engine describes them.
   function setModel(described) {
     stages = described.stages;
+    variational = Boolean(described.config?.variational);
+    sigma = null;
     cards = new Map();
     container.replaceChildren();
     const input = card('input', stages.at(-1).shape);
@@ -213,6 +234,7 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
     for (const s of trace.stages) drawStage(s.name, s.data);
     encoded = trace.latent;
     if (!keepSliders) setSliders(trace.latent);
+    setSigma(trace.sigma ?? null);
   }
 
   // The decoder stages of a decode (the sliders already show the latent).
@@ -230,16 +252,55 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
   }
 
   // Slider ranges from the latent statistics of the test set, with a margin either side.
+  // A VAE's ranges also cover the prior's ±2.5 so that samples from it fit.
   function setStats(next) {
     stats = next;
+    const dead = deadUnits(stats, variational);
     sliders.forEach((s, k) => {
-      const span = Math.max(stats.max[k] - stats.min[k], 1e-3);
-      s.input.min = (stats.min[k] - 0.15 * span).toFixed(3);
-      s.input.max = (stats.max[k] + 0.15 * span).toFixed(3);
+      let lo = stats.min[k], hi = stats.max[k];
+      if (variational) { lo = Math.min(lo, -2.5); hi = Math.max(hi, 2.5); }
+      const span = Math.max(hi - lo, 1e-3);
+      s.input.min = (lo - 0.15 * span).toFixed(3);
+      s.input.max = (hi + 0.15 * span).toFixed(3);
       s.input.step = (span / 200).toPrecision(2);
-      s.input.title = `test set: ${format(stats.min[k], 2)} … ${format(stats.max[k], 2)} (mean ${format(stats.mean[k], 2)})`;
+      s.row.classList.toggle('dead', dead[k]);
+      s.input.title = `test set: ${format(stats.min[k], 2)} … ${format(stats.max[k], 2)} (mean ${format(stats.mean[k], 2)}, σ ${format(stats.std[k], 3)})` +
+        (dead[k] ? ' — a dead unit: it barely varies over the test set, so it carries almost nothing about the image' : '');
     });
+    const count = dead.filter(Boolean).length;
+    if (deadNote) {
+      deadNote.hidden = count === 0;
+      deadNote.textContent = `${count} of ${dead.length} unit${dead.length === 1 ? '' : 's'} dead (struck through): ` +
+        (variational ? 'their means vary with variance below 0.01 over the test set — the KL term pushed them to the prior'
+                     : 'they vary less than 5% as much as the liveliest unit over the test set');
+    }
     if (encoded) setSliders(encoded);
+    drawBands();
+  }
+
+  // mu ± sigma of the current input on each slider's track (a VAE's trace gives sigma).
+  function setSigma(next) {
+    sigma = next;
+    drawBands();
+  }
+
+  function setVariational(on) {
+    variational = on;
+    sigma = null;
+    if (priorButton) priorButton.hidden = !on;
+    drawBands();
+  }
+
+  function drawBands() {
+    sliders.forEach((s, k) => {
+      if (!sigma || !encoded) { s.band.hidden = true; return; }
+      const lo = Number(s.input.min), hi = Number(s.input.max), span = hi - lo;
+      const a = Math.max(0, (encoded[k] - sigma[k] - lo) / span), b = Math.min(1, (encoded[k] + sigma[k] - lo) / span);
+      s.band.hidden = !(b > a);
+      s.band.style.left = `${(a * 100).toFixed(2)}%`;
+      s.band.style.width = `${((b - a) * 100).toFixed(2)}%`;
+      s.band.title = `this input's code: μ ${format(encoded[k], 2)} ± σ ${format(sigma[k], 2)}`;
+    });
   }
 
   function randomLatent() {
@@ -294,6 +355,16 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
 
   function hideZoom() { zoom.hidden = true; }
 
-  return { setModel, renderInput, renderTrace, renderDecoder, setSliders, setStats, setFilters, setRangeMode,
+  return { setModel, setVariational, renderInput, renderTrace, renderDecoder, setSliders, setStats, setFilters, setRangeMode,
            currentLatent, randomLatent, encoded: () => encoded };
+}
+
+// Which units are dead. A VAE's unit is inactive when its mean varies with variance below 0.01
+// over the data (the activity measure of Burda et al., 2016: its code is the prior's whatever the
+// image). A plain autoencoder's code has no natural scale, so there the bar is relative: a spread
+// under 5% of the liveliest unit's.
+export function deadUnits(stats, variational) {
+  const std = Array.from(stats.std);
+  const top = Math.max(...std, 0);
+  return std.map((s) => (variational ? s * s < 0.01 : s < 0.05 * top));
 }
