@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 
 import { launchChromium, openApp } from '../browser/chromium.mjs';
 import { distDir, nodeWorker } from '../node/node-worker.mjs';
-import { sliderLatency, traceTimes } from './latency.mjs';
+import { projectionTimes, sliderLatency, traceTimes } from './latency.mjs';
 import { tfjsMissing, tfjsSite } from './tfjs.mjs';
 
 const nativeTrainer = fileURLToPath(new URL('../../out/native/aevp-train', import.meta.url));
@@ -337,6 +337,11 @@ try {
   } else {
     console.log(`  slider → frame: no move changed the output within 2 s (${slider.missed} moves)`);
   }
+  const proj = await projectionTimes(app.page, 3);
+  console.log(`  latent map, trained MNIST preset: PCA of 10,000 codes of 9 numbers ${ms(proj.pcaMs)} in the worker ` +
+              `(the whole request, encoding 10,000 test images included: ${ms(proj.mapMs)}); ` +
+              `t-SNE of 2,000 codes, ${proj.iterations} iterations: ${(proj.tsneMs / 1000).toFixed(2)} s ` +
+              `(median of ${proj.runs}: ${proj.tsneAll.map((t) => (t / 1000).toFixed(2)).join(', ')} s)`);
   // Per layer, against the measured SIMD peak: the native build and the WASM build under Node.
   for (const [label, command, args] of [
     ['native (SSE4.1)', fileURLToPath(new URL('../../out/native/bench_kernels', import.meta.url)), []],

@@ -85,3 +85,32 @@ export async function sliderLatency(browser, moves) {
     await app.close();
   }
 }
+
+// The latent map's projections in the page's one-worker engine, on the trained MNIST preset:
+// PCA of the codes of the 10,000 test images (the worker's own timing of the PCA call, and the
+// whole latentMap round trip with the encoding), and full t-SNE runs of 2,000 codes (the worker's
+// timing: affinities and every iteration). Medians over `runs`.
+export function projectionTimes(page, runs) {
+  return page.evaluate(async (runs) => {
+    const engine = await window.benchEngines[1];
+    const response = await fetch('presets/mnist-3x3.safetensors');
+    await engine.load(new Uint8Array(await response.arrayBuffer()));
+    const median = (v) => v.slice().sort((a, b) => a - b)[Math.floor(v.length / 2)];
+    const pca = [], map = [], tsne = [];
+    await engine.latentMap({ count: 10000 });
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      const m = await engine.latentMap({ count: 10000 });
+      map.push(performance.now() - t0);
+      pca.push(m.pcaMs);
+    }
+    const { latents, dim } = await engine.latentMap({ count: 2000 });
+    let iterations = 0;
+    for (let r = 0; r < runs; r++) {
+      const result = await engine.tsne(latents, dim);
+      tsne.push(result.ms);
+      iterations = result.iterations;
+    }
+    return { pcaMs: median(pca), mapMs: median(map), tsneMs: median(tsne), tsneAll: tsne, iterations, runs };
+  }, runs);
+}
