@@ -16,6 +16,7 @@ presets=(
   'mnist-2x2|mnist|4|{"latent_grid":2,"seed":1}|MNIST, 2×2 latent|Only 4 numbers: blurrier digits, easier to explore by hand.'
   'mnist-1x1|mnist|4|{"latent_grid":1,"seed":1}|MNIST, a single number|One slider sweeps through the digits the decoder knows.'
   'fashion-4x4|fashion|4|{"latent_grid":4,"filters":[16,16],"seed":1}|Fashion-MNIST, 4×4 latent|Clothes need more numbers than digits.'
+  'mnist-vae-3x3|mnist|4|{"latent_grid":3,"variational":true,"seed":1}|MNIST VAE, 3×3 latent|A variational autoencoder: its codes fill N(0, 1), so samples from the prior look like digits.'
 )
 
 index='[]'

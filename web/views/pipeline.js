@@ -18,6 +18,8 @@ const TITLES = { input: 'Input', conv1: 'Conv 1', conv2: 'Conv 2', latent: 'Bott
 const ROLE = { input: 'io', conv1: 'encoder', conv2: 'encoder', latent: 'bottleneck', dense: 'decoder',
                convT1: 'decoder', convT2: 'decoder', output: 'io' };
 
+const THUMB = 16;   // Chromium's and Firefox's range thumb, in CSS pixels
+
 function tileWidth(h) { return h <= 7 ? 30 : h <= 14 ? 40 : 46; }
 
 export function createPipeline(container, legendHost, { onLatent, onReset, onRandom, onPrior }) {
@@ -29,7 +31,7 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
   let encoded = null;       // the latent of the current input
   let sigma = null;         // a VAE's spread of the code of the current input
   let variational = false;
-  let deadNote = null, priorButton = null;
+  let deadNote = null, sigmaNote = null, priorButton = null;
   const zoom = document.getElementById('zoom');
   const zoomCanvas = document.getElementById('zoom-canvas');
   const zoomText = document.getElementById('zoom-text');
@@ -161,7 +163,11 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
     deadNote = document.createElement('p');
     deadNote.className = 'dead-note';
     deadNote.hidden = true;
-    el.append(box, buttons, deadNote);
+    sigmaNote = document.createElement('p');
+    sigmaNote.className = 'dead-note sigma-note';
+    sigmaNote.textContent = 'Orange: μ ± σ, the spread of this image’s code. Training samples the code from it; the sliders start at μ.';
+    sigmaNote.hidden = !variational;
+    el.append(box, buttons, sigmaNote, deadNote);
   }
 
   function currentLatent() {
@@ -288,6 +294,7 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
     variational = on;
     sigma = null;
     if (priorButton) priorButton.hidden = !on;
+    if (sigmaNote) sigmaNote.hidden = !on;
     drawBands();
   }
 
@@ -296,9 +303,10 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
       if (!sigma || !encoded) { s.band.hidden = true; return; }
       const lo = Number(s.input.min), hi = Number(s.input.max), span = hi - lo;
       const a = Math.max(0, (encoded[k] - sigma[k] - lo) / span), b = Math.min(1, (encoded[k] + sigma[k] - lo) / span);
+      // The thumb's centre runs from half a thumb in from each end of the input (THUMB px wide).
       s.band.hidden = !(b > a);
-      s.band.style.left = `${(a * 100).toFixed(2)}%`;
-      s.band.style.width = `${((b - a) * 100).toFixed(2)}%`;
+      s.band.style.left = `calc(${THUMB / 2}px + ${a.toFixed(4)} * (100% - ${THUMB}px))`;
+      s.band.style.width = `calc(${(b - a).toFixed(4)} * (100% - ${THUMB}px))`;
       s.band.title = `this input's code: μ ${format(encoded[k], 2)} ± σ ${format(sigma[k], 2)}`;
     });
   }
