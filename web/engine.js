@@ -146,8 +146,9 @@ class Engine {
     return this.#streaming('train', { epochs, limit }, onProgress, async (type, args) => {
       await this.#followers;
       const runs = this.#workers.map((_, rank) => this.#to(rank, type, { ...args, parallel: { rank, size, runId } }));
-      const [first] = await Promise.all(runs);
-      return first;
+      const results = await Promise.all(runs);
+      // Each replica's time computing its share, waiting for the other's and updating.
+      return { ...results[0], timing: results.map((r) => r.timing) };
     });
   }
 

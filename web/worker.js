@@ -51,28 +51,48 @@ async function fromPeer(runId) {
 // One batch split between the replicas: rank 0 takes the first half. Both combine the two shares
 // in rank order, so both apply the same update. Returns the batch's loss and its two terms
 // ({loss, recon, kl}), or null if rank 0 stopped.
+// No allocation per batch: the gradients travel in a buffer that each replica fills and transfers,
+// and the buffer it receives is the one it sends next time (a garbage collection in one replica
+// would stall both).
 async function parallelStep(m, d, idxPtr, count, par) {
   const share = Math.ceil(count / 2);
   const mine = par.rank === 0 ? share : count - share;
   let loss = 0, terms = { recon: 0, kl: 0 };
   const first = par.rank === 0 ? 0 : share;
+  const t0 = performance.now();
   if (mine > 0) {
     loss = m.gradientsU8(d.train.dataPtr, idxPtr + first * 4, mine, first);
     terms = m.lastTerms();
   } else {
     m.gradientView().fill(0);
   }
-  const own = m.gradientView().slice(), sent = own.slice();
-  peer.postMessage({ runId: par.runId, n: mine, loss, ...terms, grads: sent }, [sent.buffer]);
+  const own = m.gradientView();
+  const sent = par.spare?.length === own.length ? par.spare : new Float32Array(own.length);
+  sent.set(own);
+  peer.postMessage({ runId: par.runId, n: mine, loss, recon: terms.recon, kl: terms.kl, grads: sent }, [sent.buffer]);
+  const t1 = performance.now();
   const other = await fromPeer(par.runId);
+  const t2 = performance.now();
   if (other.stop) return null;
-  const ours = { n: mine, loss, ...terms, grads: own };
-  const [a, b] = par.rank === 0 ? [ours, other] : [other, ours];
-  const total = a.n + b.n;
-  const buffer = m.gradientView();
-  for (let k = 0; k < buffer.length; k++) buffer[k] = (a.n * a.grads[k] + b.n * b.grads[k]) / total;
+  // In place over this replica's own share, with the same arithmetic on both: a first, then b.
+  const buffer = m.gradientView(), theirs = other.grads;
+  const total = mine + other.n;
+  if (par.rank === 0) {
+    const wa = mine / total, wb = other.n / total;
+    for (let k = 0; k < buffer.length; k++) buffer[k] = wa * buffer[k] + wb * theirs[k];
+  } else {
+    const wa = other.n / total, wb = mine / total;
+    for (let k = 0; k < buffer.length; k++) buffer[k] = wa * theirs[k] + wb * buffer[k];
+  }
+  par.spare = theirs;
+  const [a, b] = par.rank === 0 ? [{ n: mine, loss, ...terms }, other] : [other, { n: mine, loss, ...terms }];
   const mean = (key) => (a.n * a[key] + b.n * b[key]) / total;
   m.applyGradients(mean('loss'));
+  // Where the time goes, for the benchmark: this replica's share, waiting for the other's, and
+  // combining and applying the two.
+  par.timing.computeMs += t1 - t0;
+  par.timing.waitMs += t2 - t1;
+  par.timing.updateMs += performance.now() - t2;
   return { loss: mean('loss'), recon: mean('recon'), kl: mean('kl') };
 }
 
@@ -301,6 +321,7 @@ async function train(core, { epochs, limit, parallel }) {
   const follower = parallel?.rank > 0;   // rank 0 reports progress and evaluates; the other follows
   const history = [];
   run = { paused: false, stopping: false, resume: null };
+  if (parallel) parallel.timing = { computeMs: 0, waitMs: 0, updateMs: 0 };
   const started = performance.now();
   let samplesDone = 0, activeMs = 0;
   try {
@@ -388,7 +409,7 @@ async function train(core, { epochs, limit, parallel }) {
     if (parallel) peer.postMessage({ runId: parallel.runId, stop: true });
     run = null;
   }
-  return { epochs: history.length, history, samples: samplesDone,
+  return { epochs: history.length, history, samples: samplesDone, ...(parallel ? { timing: parallel.timing } : {}),
            samplesPerSec: samplesDone / Math.max(activeMs, 1e-3) * 1000,
            seconds: (performance.now() - started) / 1000 };
 }

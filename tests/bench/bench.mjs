@@ -69,7 +69,7 @@ async function trainSamples(engine, count, batchSize) {
   const wallMs = performance.now() - t0;
   if (result.epochs !== 0) throw new Error('the run reached the end of its epoch: use fewer samples');
   return { samples: result.samples, engine: result.samplesPerSec, wall: result.samples / wallMs * 1000,
-           events: (last.samples - first.samples) / Math.max(last.t - first.t, 1e-3) * 1000 };
+           events: (last.samples - first.samples) / Math.max(last.t - first.t, 1e-3) * 1000, timing: result.timing };
 }
 
 // Runs one measurement in one of the page's engines (made by setUpPage: 1 and 2 workers).
@@ -185,10 +185,17 @@ try {
     native: { label: 'ours, native (aevp-train)', run: runNative, rate: (m) => m.native,
               detail: (m) => `${m.native.toFixed(0)} samples/s (warm-up epoch ${m.warmupRate.toFixed(0)})` },
   };
+  // Two workers: how each replica's time splits between its share of the batch, waiting for the
+  // other's gradients, and combining and applying them.
+  const split = (timing) => (timing ? '; ' + timing.map((t, rank) => {
+    const all = t.computeMs + t.waitMs + t.updateMs;
+    return `rank ${rank}: ${(100 * t.computeMs / all).toFixed(1)}% own share, ${(100 * t.waitMs / all).toFixed(1)}% waiting, ` +
+           `${(100 * t.updateMs / all).toFixed(1)}% update`;
+  }).join(', ') : '');
   for (const key of ['browser', 'browser2', 'node']) {
     places[key].rate = (m) => m.engine;
     places[key].detail = (m) => `${m.engine.toFixed(0)} samples/s over ${m.samples} samples; ` +
-                                `wall ${m.wall.toFixed(0)}, between events ${m.events.toFixed(0)}`;
+                                `wall ${m.wall.toFixed(0)}, between events ${m.events.toFixed(0)}${split(m.timing)}`;
   }
 
   // TF.js: a page per backend. 'wasm' is tried once (one batch) before the runs; it is expected to
