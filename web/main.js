@@ -332,7 +332,8 @@ function renderLatentMap() {
     const total = Array.from(map.stats.std).reduce((a, s) => a + s * s, 0);
     const share = (k) => (total > 0 ? `${Math.round(100 * map.pca.variance[k] / total)}% of the variance` : '');
     const axes = map.pca.variance.length === 2 ? [`PC 1 · ${share(0)}`, `PC 2 · ${share(1)}`] : ['z1, the one number of the code', 'class'];
-    latentMap.setData({ points: pcaPoints(map), labels: map.labels, classes: d.classes, axes, origin: map.dim > 1 });
+    const yTicks = map.dim > 1 ? null : d.classes.map((name, c) => [c, name]);
+    latentMap.setData({ points: pcaPoints(map), labels: map.labels, classes: d.classes, axes, origin: map.dim > 1, yTicks });
     updateManifold();
   }
   renderMapCaption();

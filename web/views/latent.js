@@ -39,14 +39,21 @@ export function createLatentMap(host, legendHost, { onPick, thumbnail }) {
     return { width, height: HEIGHT };
   }
 
-  // Data to canvas (CSS pixels) and back; the y axis points up.
-  function toScreen(x, y, { width, height }) {
-    return [PAD + (x - box.x0) / (box.x1 - box.x0) * (width - PAD - 8),
-            8 + (box.y1 - y) / (box.y1 - box.y0) * (height - PAD - 8)];
+  // The top of the points' area: a band of decoded images (a 1-D code) gets a row of its own.
+  function top({ width }) {
+    return manifold?.band ? 12 + (width - PAD - 8) / manifold.cols : 8;
   }
-  function toData(sx, sy, { width, height }) {
-    return [box.x0 + (sx - PAD) / (width - PAD - 8) * (box.x1 - box.x0),
-            box.y1 - (sy - 8) / (height - PAD - 8) * (box.y1 - box.y0)];
+
+  // Data to canvas (CSS pixels) and back; the y axis points up.
+  function toScreen(x, y, s) {
+    const t = top(s);
+    return [PAD + (x - box.x0) / (box.x1 - box.x0) * (s.width - PAD - 8),
+            t + (box.y1 - y) / (box.y1 - box.y0) * (s.height - PAD - t)];
+  }
+  function toData(sx, sy, s) {
+    const t = top(s);
+    return [box.x0 + (sx - PAD) / (s.width - PAD - 8) * (box.x1 - box.x0),
+            box.y1 - (sy - t) / (s.height - PAD - t) * (box.y1 - box.y0)];
   }
 
   function bounds(points) {
@@ -140,6 +147,12 @@ export function createLatentMap(host, legendHost, { onPick, thumbnail }) {
       ctx.stroke();
     }
     ctx.fillStyle = '#9aa6c7';
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.textAlign = 'start';
+    for (const [v, label] of data.yTicks ?? []) {
+      const [, y] = toScreen(box.x0, v, s);
+      ctx.fillText(label, PAD + 4, y + 4);
+    }
     ctx.font = '12px system-ui, sans-serif';
     ctx.textAlign = 'center';
     ctx.fillText(data.axes[0], PAD + (s.width - PAD - 8) / 2, s.height - 10);
@@ -230,7 +243,7 @@ export function createLatentMap(host, legendHost, { onPick, thumbnail }) {
 
   return {
     // points: Float32Array(n * 2); labels: Uint8Array(n); classes: names; axes: [x label, y label];
-    // origin: draw the axes through (0, 0).
+    // origin: draw the axes through (0, 0); yTicks: [[y, label]] written at the left edge.
     setData(next) {
       const classesChanged = !data || data.classes.join() !== next.classes.join();
       data = next;
