@@ -736,6 +736,7 @@ function onProgress(e) {
     state.history.push(record);
     renderTestAverages(state.history);
     updateFilters();
+    if (state.tsne && !state.tsne.running) state.tsne.stale = true;   // the codes moved on
     updateLatentMap();
     refresh();
     // The last completed epoch is what a reload resumes from.
