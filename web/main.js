@@ -672,6 +672,7 @@ async function loadDataset(name) {
   $('classes').textContent = `${d.train.toLocaleString('en')} training and ${d.test.toLocaleString('en')} test images of ${d.classes.length} classes: ${d.classes.join(', ')}.`;
   $('class-select').replaceChildren(new Option('any', ''), ...d.classes.map((c, i) => new Option(c, String(i))));
   state.map = null;
+  if (state.tsne?.running) state.engine.cancelTsne().catch(() => {});   // its points are gone
   state.tsne = null;
   setProjection('pca', { run: false });
   await defaultEnds().catch((e) => showError(e.message));
