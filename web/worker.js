@@ -414,17 +414,10 @@ async function train(core, { epochs, limit, parallel }) {
            seconds: (performance.now() - started) / 1000 };
 }
 
-// Per-unit statistics of the latents of the first `count` test images: the sliders' ranges.
-function latentStats(m, d, count) {
-  count = Math.min(Math.max(1, count | 0), d.test.count);
-  const size = m.inputSize, dim = m.latentDim;
-  const heap = coreHeap();
-  const images = new Float32Array(count * size);
-  const bytes = heap.subarray(d.test.dataPtr, d.test.dataPtr + count * size);
-  for (let i = 0; i < images.length; i++) images[i] = bytes[i] / 255;
-  const z = m.encode(images);
+// Per-unit statistics of n codes of dim numbers: min, max, mean and standard deviation.
+function unitStats(z, count, dim) {
   const min = new Float32Array(dim).fill(Infinity), max = new Float32Array(dim).fill(-Infinity);
-  const mean = new Float32Array(dim), std = new Float32Array(dim);
+  const mean = new Float64Array(dim), variance = new Float64Array(dim);
   for (let i = 0; i < count; i++)
     for (let k = 0; k < dim; k++) {
       const v = z[i * dim + k];
@@ -433,9 +426,16 @@ function latentStats(m, d, count) {
       mean[k] += v / count;
     }
   for (let i = 0; i < count; i++)
-    for (let k = 0; k < dim; k++) std[k] += (z[i * dim + k] - mean[k]) ** 2 / count;
-  for (let k = 0; k < dim; k++) std[k] = Math.sqrt(std[k]);
-  return { count, min, max, mean, std };
+    for (let k = 0; k < dim; k++) variance[k] += (z[i * dim + k] - mean[k]) ** 2 / count;
+  return { count, min, max, mean: Float32Array.from(mean), std: Float32Array.from(variance, Math.sqrt) };
+}
+
+// The statistics of the codes of the first `count` test images: the sliders' ranges.
+function latentStats(m, d, count) {
+  count = Math.min(Math.max(1, count | 0), d.test.count);
+  const z = new Float32Array(count * m.latentDim);
+  forTestImages(m, d, count, 1000, (images, start) => z.set(m.encode(images), start * m.latentDim));
+  return unitStats(z, count, m.latentDim);
 }
 
 // The first `count` test images as floats, `chunk` at a time: fn(images, offset, n).
@@ -467,23 +467,11 @@ function latentMap(core, m, d, { count = 2000 }) {
     latents.set(mu, start * dim);
     for (let i = 0; i < n * dim; i++) sigmaMean[i % dim] += Math.exp(0.5 * logvar[i]) / count;
   });
-  const min = new Float32Array(dim).fill(Infinity), max = new Float32Array(dim).fill(-Infinity);
-  const mean = new Float64Array(dim), variance = new Float64Array(dim);
-  for (let i = 0; i < count; i++)
-    for (let k = 0; k < dim; k++) {
-      const v = latents[i * dim + k];
-      if (v < min[k]) min[k] = v;
-      if (v > max[k]) max[k] = v;
-      mean[k] += v / count;
-    }
-  for (let i = 0; i < count; i++)
-    for (let k = 0; k < dim; k++) variance[k] += (latents[i * dim + k] - mean[k]) ** 2 / count;
-  const std = Float32Array.from(variance, Math.sqrt);
   const started = performance.now();
   const pca = core.pca(latents, count, dim, Math.min(2, dim));
   const pcaMs = performance.now() - started;
   return { count, dim, latents, labels: d.test.labels.slice(0, count), pca, pcaMs,
-           stats: { count, min, max, mean: Float32Array.from(mean), std, sigmaMean } };
+           stats: { ...unitStats(latents, count, dim), sigmaMean } };
 }
 
 // t-SNE of the given points, run in slices of about SLICE_MS so that the inbox (cancel, trace,
