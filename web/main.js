@@ -308,6 +308,7 @@ async function updateLatentMap() {
       if (map.dim !== state.model?.latentDim) continue;   // the model changed meanwhile: again
       alignAxes(map.pca, state.map?.pca);
       state.map = map;
+      state.mapUpdates = (state.mapUpdates ?? 0) + 1;
       if (state.tsne && (state.tsne.count !== map.count)) state.tsne.stale = true;
       pipeline.setStats(map.stats);
       renderLatentMap();
@@ -1215,6 +1216,7 @@ if (new URLSearchParams(location.search).has('debug')) {
       return p && [box.left + p[0], box.top + p[1]];
     },
     mapCount: () => state.map?.count ?? 0,
+    mapUpdates: () => state.mapUpdates ?? 0,
   };
 }
 start();

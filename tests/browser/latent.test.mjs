@@ -66,6 +66,19 @@ test('the map shows 2,000 test images by class; hovering shows one, clicking dec
   await page.locator('.latent-panel').screenshot({ path: `${ARTIFACTS}latent-pca.png` });
 });
 
+test('the keyboard moves a cursor over the map and Enter decodes there', async () => {
+  await page.locator(MAP).focus();
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Shift+ArrowRight');
+  await page.keyboard.press('ArrowUp');
+  const before = await outputPixels(page);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((b) => {
+    const c = document.querySelector('.stage[data-stage=output] canvas');
+    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',') !== b;
+  }, before, { timeout: 10000 });
+  assert.match(await page.locator('#status').textContent(), /Decoded .*PCA plane/);
+});
+
 test('the decoded plane draws the decoder over the map', async () => {
   const before = await mapHash();
   await page.check('#manifold');
@@ -139,6 +152,10 @@ test('a VAE trains in the page: KL in the chart, sigma bands, samples from the p
   await page.fill('#cfg-latent_grid', '2');
   await page.fill('#cfg-epochs', '1');
   await page.click('#btn-train');
+  // The PCA map follows the model while it trains, not only at the epoch's end.
+  const updates = await page.evaluate(() => window.aevpDebug.mapUpdates());
+  await page.waitForFunction((n) => window.aevpDebug.mapUpdates() >= n + 1 && /epoch 1\/1 · batch/.test(document.getElementById('train-numbers').textContent) &&
+    !/Trained/.test(document.getElementById('status').textContent), updates, { timeout: 60000 });
   await page.waitForFunction(() => /Trained 1 epoch/.test(document.getElementById('status').textContent), null, { timeout: 120000 });
   const legend = await page.locator('#loss-chart').textContent();
   assert.match(legend, /KL, train/);

@@ -17,7 +17,8 @@ export function createLatentMap(host, legendHost, { onPick, thumbnail }) {
   canvas.className = 'latent-map';
   canvas.tabIndex = 0;
   canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', 'Latent map: each point is a test image placed by its code; click to decode a point');
+  canvas.setAttribute('aria-label', 'Latent map: each point is a test image placed by its code. Click to decode a point; ' +
+    'with the keyboard, arrows move a cursor and Enter picks');
   const tip = document.createElement('div');
   tip.className = 'map-tip';
   tip.hidden = true;
@@ -33,6 +34,7 @@ export function createLatentMap(host, legendHost, { onPick, thumbnail }) {
   let marker = null;     // [x, y] in data coordinates
   let manifold = null;   // {image: canvas, x0, x1, y0, y1}
   let hover = -1, highlight = null, pending = false, tipFor = -1;
+  let cursor = null;     // the keyboard's place on the canvas (CSS pixels), while it has focus
 
   function size() {
     const width = Math.max(280, wrap.clientWidth || 560);
@@ -129,6 +131,11 @@ export function createLatentMap(host, legendHost, { onPick, thumbnail }) {
       ctx.arc(x, y, 5, 0, 2 * Math.PI);
       ctx.stroke();
     }
+    if (cursor) {
+      ctx.strokeStyle = '#ffb454';
+      ctx.lineWidth = 1.5;
+      ctx.strokeRect(cursor[0] - PICK_RADIUS, cursor[1] - PICK_RADIUS, 2 * PICK_RADIUS, 2 * PICK_RADIUS);
+    }
     if (marker) {
       const [x, y] = toScreen(marker[0], marker[1], s);
       ctx.strokeStyle = '#000';
@@ -212,6 +219,29 @@ export function createLatentMap(host, legendHost, { onPick, thumbnail }) {
     }
   });
   canvas.addEventListener('pointerleave', () => { hover = -1; tip.hidden = true; tipFor = -1; redraw(); });
+  // Keyboard: the arrows move a cursor over the plane (shift: further), the point under it is
+  // shown as on hover, and Enter or Space picks there as a click would.
+  canvas.addEventListener('keydown', (event) => {
+    if (!data) return;
+    const steps = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    const s = size();
+    cursor ??= [PAD + (s.width - PAD - 8) / 2, top(s) + (s.height - PAD - top(s)) / 2];
+    if (steps[event.key]) {
+      const [dx, dy] = steps[event.key], by = event.shiftKey ? 40 : 8;
+      cursor = [Math.min(Math.max(cursor[0] + dx * by, PAD), s.width - 8), Math.min(Math.max(cursor[1] + dy * by, top(s)), s.height - PAD)];
+    } else if (event.key === 'Enter' || event.key === ' ') {
+      const index = nearest(...cursor);
+      const [x, y] = index >= 0 ? [data.points[2 * index], data.points[2 * index + 1]] : toData(...cursor, s);
+      onPick({ index, x, y });
+    } else {
+      return;
+    }
+    event.preventDefault();
+    hover = nearest(...cursor);
+    if (hover < 0) { tip.hidden = true; tipFor = -1; } else showTip(hover, ...cursor).catch(() => {});
+    redraw();
+  });
+  canvas.addEventListener('blur', () => { cursor = null; tip.hidden = true; redraw(); });
   canvas.addEventListener('click', (event) => {
     if (!data) return;
     const [sx, sy] = position(event);
