@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, test } from 'node:test';
 
-import { launchChromium, openApp, outputPixels, waitReady } from './chromium.mjs';
+import { launchChromium, OUTPUT, openApp, outputPixels, waitReady } from './chromium.mjs';
 
 const ARTIFACTS = fileURLToPath(new URL('../../out/artifacts/', import.meta.url));
 const MAP = 'canvas.latent-map';
@@ -38,7 +38,18 @@ async function point(i) {
   await page.locator(MAP).scrollIntoViewIfNeeded();
   return page.evaluate((k) => window.aevpDebug.mapPoint(k), i);
 }
+// Resolves once the output canvas differs from `before` (what outputPixels gave).
+const outputChanged = (before) => page.waitForFunction(([selector, b]) => {
+  const c = document.querySelector(selector);
+  return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',') !== b;
+}, [OUTPUT, before], { timeout: 10000 });
 const sliderValues = () => page.$$eval(SLIDERS, (inputs) => inputs.map((i) => Number(i.value)));
+// Polls `check` (an async function) every 100 ms until it is true, for up to 10 s.
+async function expect(check, timeout = 10000) {
+  for (const end = Date.now() + timeout; Date.now() < end; await new Promise((r) => setTimeout(r, 100)))
+    if (await check()) return;
+  throw new Error(`not true within ${timeout} ms: ${check}`);
+}
 const mapHash = () => page.evaluate((s) => {
   const c = document.querySelector(s);
   const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
@@ -57,10 +68,7 @@ test('the map shows 2,000 test images by class; hovering shows one, clicking dec
   const before = await outputPixels(page);
   const slidersBefore = await sliderValues();
   await page.mouse.click(x, y);
-  await page.waitForFunction((b) => {
-    const c = document.querySelector('.stage[data-stage=output] canvas');
-    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',') !== b;
-  }, before, { timeout: 10000 });
+  await outputChanged(before);
   assert.notDeepEqual(await sliderValues(), slidersBefore, 'the click set the sliders');
   assert.match(await page.locator('#status').textContent(), /Decoded test image #\d+'s place on the PCA plane/);
   await page.locator('.latent-panel').screenshot({ path: `${ARTIFACTS}latent-pca.png` });
@@ -72,23 +80,14 @@ test('the keyboard moves a cursor over the map and Enter decodes there', async (
   await page.keyboard.press('ArrowUp');
   const before = await outputPixels(page);
   await page.keyboard.press('Enter');
-  await page.waitForFunction((b) => {
-    const c = document.querySelector('.stage[data-stage=output] canvas');
-    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',') !== b;
-  }, before, { timeout: 10000 });
+  await outputChanged(before);
   assert.match(await page.locator('#status').textContent(), /Decoded .*PCA plane/);
 });
 
 test('the decoded plane draws the decoder over the map', async () => {
   const before = await mapHash();
   await page.check('#manifold');
-  await page.waitForFunction(([s, h]) => {
-    const c = document.querySelector(s);
-    const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-    let x = 2166136261;
-    for (let i = 0; i < data.length; i += 4) x = Math.imul(x ^ ((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]), 16777619) >>> 0;
-    return x !== h;
-  }, [MAP, before], { timeout: 10000 });
+  await expect(async () => (await mapHash()) !== before);
   await page.waitForTimeout(300);
   await page.locator('.latent-panel').screenshot({ path: `${ARTIFACTS}latent-plane.png` });
   await page.uncheck('#manifold');
@@ -108,10 +107,7 @@ test('t-SNE runs in the worker with progress; clicking a point makes its image t
   const before = await outputPixels(page);
   await page.mouse.click(x, y);
   await page.waitForFunction(() => /Test image #\d+ · label/.test(document.getElementById('test-caption').textContent));
-  await page.waitForFunction((b) => {
-    const c = document.querySelector('.stage[data-stage=output] canvas');
-    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',') !== b;
-  }, before, { timeout: 10000 });
+  await outputChanged(before);
   assert.match(await page.locator('#status').textContent(), /Test image #\d+ from the map/);
   // Back to PCA: the map is the plane again.
   await page.click('input[name=projection][value=pca] + *, label:has(input[name=projection][value=pca])');
@@ -123,10 +119,7 @@ test('interpolation: the strip decodes the line from A to B, and a step goes to 
   assert.equal(await page.locator(strip).count(), 9);
   const before = await outputPixels(page);
   await page.locator(strip).nth(8).click();
-  await page.waitForFunction((b) => {
-    const c = document.querySelector('.stage[data-stage=output] canvas');
-    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',') !== b;
-  }, before, { timeout: 10000 });
+  await outputChanged(before);
   const atB = await sliderValues();
   await page.locator('.interp-t').fill('0.5');
   await page.waitForTimeout(300);
@@ -167,10 +160,7 @@ test('a VAE trains in the page: KL in the chart, sigma bands, samples from the p
   assert.ok(await prior.isVisible());
   const before = await outputPixels(page);
   await prior.click();
-  await page.waitForFunction((b) => {
-    const c = document.querySelector('.stage[data-stage=output] canvas');
-    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',') !== b;
-  }, before, { timeout: 10000 });
+  await outputChanged(before);
   await page.screenshot({ path: `${ARTIFACTS}vae-page.png`, fullPage: true });
   // The share link carries the VAE settings.
   assert.match(page.url(), /vae=1/);
