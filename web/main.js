@@ -325,7 +325,7 @@ function renderLatentMap() {
   const map = state.map, d = state.dataset;
   if (!map || !d) { latentMap.clear(); return; }
   const tsne = state.projection === 'tsne' ? state.tsne : null;
-  $('manifold-label').hidden = Boolean(tsne) || state.projection === 'tsne';
+  $('manifold-label').hidden = state.projection === 'tsne';
   if (state.projection === 'tsne') {
     if (tsne?.embedding) latentMap.setData({ points: tsne.embedding, labels: tsne.labels, classes: d.classes, axes: ['t-SNE 1', 't-SNE 2'], origin: false });
     latentMap.setManifold(null);
@@ -352,7 +352,9 @@ function renderMapCaption() {
   } else if (state.tsne?.running) {
     text = `t-SNE of ${state.tsne.count.toLocaleString('en')} codes: iteration ${state.tsne.done ?? 0} of ${state.tsne.total ?? '…'}…`;
   } else if (state.tsne?.embedding) {
-    text = `t-SNE of ${state.tsne.count.toLocaleString('en')} codes in ${(state.tsne.ms / 1000).toFixed(1)} s (perplexity 30).` +
+    text = (state.tsne.cancelled
+      ? `t-SNE of ${state.tsne.count.toLocaleString('en')} codes, cancelled at iteration ${state.tsne.done} of ${state.tsne.total}: the map shows where it had got to.`
+      : `t-SNE of ${state.tsne.count.toLocaleString('en')} codes in ${(state.tsne.ms / 1000).toFixed(1)} s (perplexity 30).`) +
       (state.tsne.stale ? ' The model or the number of images has changed since: run it again to follow.' : '');
   } else {
     text = 't-SNE has not run for this model yet.';
@@ -476,7 +478,9 @@ async function runTsne() {
     if (state.tsne !== job) return;
     Object.assign(job, { embedding: result.embedding, ms: result.ms, done: result.iterations, running: false });
   } catch (e) {
-    if (state.tsne === job) state.tsne = job.embedding && e.code === 'cancelled' ? { ...job, running: false, ms: NaN, stale: true } : null;
+    // A cancelled run keeps the embedding it had reached, said so in the caption.
+    if (state.tsne === job && !(job.embedding && e.code === 'cancelled')) state.tsne = null;
+    job.cancelled = e.code === 'cancelled';
     if (e.code === 'cancelled') status('t-SNE cancelled');
     else if (e.code !== 'crashed') showError(`t-SNE stopped: ${e.message}`);
     if (!state.tsne?.embedding) setProjection('pca', { run: false });

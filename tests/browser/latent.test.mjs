@@ -94,6 +94,15 @@ test('the decoded plane draws the decoder over the map', async () => {
 });
 
 test('t-SNE runs in the worker with progress; clicking a point makes its image the input', async () => {
+  // Started and cancelled: the map keeps what it had reached and says so.
+  await page.click('#btn-tsne');
+  await page.waitForSelector('#tsne-bar:not([hidden])');
+  await page.waitForFunction(() => /iteration [1-9]\d* of 1000/.test(document.getElementById('map-caption').textContent));
+  assert.equal(await page.locator('#btn-tsne').textContent(), 'Cancel t-SNE');
+  await page.click('#btn-tsne');
+  await page.waitForFunction(() => /cancelled at iteration \d+ of 1000/.test(document.getElementById('map-caption').textContent));
+  assert.ok(await page.isHidden('#tsne-bar'));
+  // Then a whole run.
   await page.click('#btn-tsne');
   await page.waitForSelector('#tsne-bar:not([hidden])');
   const caption = page.locator('#map-caption');
