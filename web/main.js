@@ -40,6 +40,7 @@ const state = {
   slidersMoved: false,
   restoring: true,     // no autosave or hash writes until the page has been set up
   map: null,           // what latentMap returned for the current model
+  mapUpdates: 0,       // how many it has returned (for the tests)
   mapCount: 2000,
   projection: 'pca',
   tsne: null,          // {embedding, latents, labels, dim, count, stale, ms}
@@ -305,10 +306,11 @@ async function updateLatentMap() {
       mapAgain = false;
       const count = Math.min(state.mapCount, state.dataset.test);
       const map = await state.engine.latentMap({ count });
-      if (map.dim !== state.model?.latentDim) continue;   // the model changed meanwhile: again
+      // The model changed meanwhile: ask again for the new one (if there is one).
+      if (map.dim !== state.model?.latentDim) { mapAgain = Boolean(state.model); continue; }
       alignAxes(map.pca, state.map?.pca);
       state.map = map;
-      state.mapUpdates = (state.mapUpdates ?? 0) + 1;
+      state.mapUpdates++;
       if (state.tsne && (state.tsne.count !== map.count)) state.tsne.stale = true;
       pipeline.setStats(map.stats);
       renderLatentMap();
@@ -321,6 +323,9 @@ async function updateLatentMap() {
   }
 }
 
+// The codes' total variance: the sum over units (what the PCA plane keeps a share of).
+const totalVariance = (map) => Array.from(map.stats.std).reduce((a, s) => a + s * s, 0);
+
 function renderLatentMap() {
   const map = state.map, d = state.dataset;
   if (!map || !d) { latentMap.clear(); return; }
@@ -330,7 +335,7 @@ function renderLatentMap() {
     if (tsne?.embedding) latentMap.setData({ points: tsne.embedding, labels: tsne.labels, classes: d.classes, axes: ['t-SNE 1', 't-SNE 2'], origin: false });
     latentMap.setManifold(null);
   } else {
-    const total = Array.from(map.stats.std).reduce((a, s) => a + s * s, 0);
+    const total = totalVariance(map);
     const share = (k) => (total > 0 ? `${Math.round(100 * map.pca.variance[k] / total)}% of the variance` : '');
     const axes = map.pca.variance.length === 2 ? [`PC 1 · ${share(0)}`, `PC 2 · ${share(1)}`] : ['z1, the one number of the code', 'class'];
     const yTicks = map.dim > 1 ? null : d.classes.map((name, c) => [c, name]);
@@ -345,7 +350,7 @@ function renderMapCaption() {
   const map = state.map;
   let text = '';
   if (state.projection === 'pca' && map) {
-    const total = Array.from(map.stats.std).reduce((a, s) => a + s * s, 0);
+    const total = totalVariance(map);
     const kept = map.pca.variance.reduce((a, v) => a + v, 0);
     text = map.dim === 1 ? `${map.count.toLocaleString('en')} test images along the one latent number, one row per class.`
       : `PCA of ${map.count.toLocaleString('en')} codes of ${map.dim} numbers: this plane shows ${Math.round(100 * kept / Math.max(total, 1e-30))}% of their variance (computed in ${map.pcaMs.toFixed(1)} ms).`;
@@ -1220,7 +1225,7 @@ if (new URLSearchParams(location.search).has('debug')) {
       return p && [box.left + p[0], box.top + p[1]];
     },
     mapCount: () => state.map?.count ?? 0,
-    mapUpdates: () => state.mapUpdates ?? 0,
+    mapUpdates: () => state.mapUpdates,
   };
 }
 start();
