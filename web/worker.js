@@ -481,11 +481,11 @@ let tsneJob = null;
 async function tsne(core, { points, dim, perplexity = 30, seed = 1 }) {
   if (!(points instanceof Float32Array) || !Number.isInteger(dim) || dim < 1 || points.length % dim !== 0)
     throw new EngineError('arg', 't-SNE needs points as a Float32Array of n x dim values');
+  const started = performance.now();
+  const t = new core.Tsne(points, points.length / dim, dim, perplexity, seed); // may refuse: nothing to cancel then
   if (tsneJob) tsneJob.cancelled = true;
   const job = { cancelled: false };
   tsneJob = job;
-  const started = performance.now();
-  const t = new core.Tsne(points, points.length / dim, dim, perplexity, seed);
   try {
     const total = t.total;
     let done = 0, step = 2, lastProgress = 0;
