@@ -23,6 +23,13 @@ enum {
 // The message of the most recent failure ("config: latent_grid must be 1..8 (got 12)").
 const char *ae_last_error(void);
 
+// Every config field as JSON: {"fields": [{"name", "type" (int, number, bool, choice, int_list,
+// object), "min", "max", "min_exclusive", "multiple_of", "choices", "min_items", "max_items",
+// "fields" (an object's), "default", "rule" (the text after "must be" in a refusal), "help"}]},
+// in the order ae_config_json writes them. Built from the table config parsing uses; static text
+// owned by the engine (never freed); NULL only if the engine is out of memory.
+const char *ae_config_schema(void);
+
 typedef struct ae_model ae_model;
 
 // Builds a model from a config JSON (NULL or "{}" gives the defaults). Weights are initialised
@@ -53,8 +60,10 @@ double ae_flops_per_sample(const ae_model *m); // forward + backward, one traini
 // Everything that does not train (evaluate, trace, encode) is deterministic: z = mu.
 
 // Training on one batch of n images (1 <= n <= batch_size), NHWC floats in [0, 1] (rows 0..n-1
-// of the step's noise). Writes the loss L to *loss. A NaN/Inf loss returns AE_ERR_DIVERGED and
-// leaves the weights as they were before the call.
+// of the step's noise). Writes the loss L to *loss. Divergence — a NaN/Inf loss or gradient, a
+// loss 1000 times the first step's or 100 times the recent average, an update that makes a weight
+// infinite — returns AE_ERR_DIVERGED and puts the parameters, the optimizer's moments and the step
+// count back to those before the last update, whose loss was sane: the model is usable again.
 int ae_train_batch(ae_model *m, const float *images, int n, float *loss);
 // The same from uint8 pixels: images[idx[i] * input_size ...] / 255 for i < n.
 int ae_train_batch_u8(ae_model *m, const uint8_t *images, const uint32_t *idx, int n, float *loss);
@@ -76,6 +85,11 @@ int ae_apply_gradients(ae_model *m, float loss);
 // A seeded permutation of 0..n-1 from the model's data-shuffling stream.
 void ae_shuffle(ae_model *m, uint32_t *perm, int n);
 int ae_steps(const ae_model *m);           // optimizer steps taken so far
+// The run's length for the learning-rate schedule: steps_per_epoch * the config's epochs updates.
+// A cosine or one-cycle schedule refuses to step before it is set (AE_ERR_ARG).
+int ae_plan_run(ae_model *m, int steps_per_epoch);
+// The learning rate the next update uses (the config's, or the schedule's at ae_steps).
+double ae_learning_rate(const ae_model *m);
 // The two terms of the loss last computed by ae_train_batch*, ae_gradients* (for this replica's
 // share): recon as above, and the KL in nats per image, not scaled by beta (0 for a plain AE).
 void ae_last_terms(const ae_model *m, double *recon, double *kl);
@@ -87,6 +101,11 @@ typedef struct {
 } ae_metrics;
 int ae_evaluate(ae_model *m, const float *images, int n, ae_metrics *out);
 int ae_evaluate_u8(ae_model *m, const uint8_t *images, int n, ae_metrics *out);
+// The mean-image baseline: the metrics above (under this model's loss and input size; kl 0) of
+// predicting each of n_val images as the mean of n_train training images (uint8 pixels / 255).
+// A model whose validation loss is above this has collapsed: it has learnt less than the average.
+int ae_mean_image_u8(ae_model *m, const uint8_t *train, int n_train, const uint8_t *val, int n_val,
+                     ae_metrics *out);
 
 // Stages the visualizer shows, in pipeline order.
 enum {

@@ -17,6 +17,12 @@ static char last_error[512] = "";
 
 const char *ae_last_error(void) { return last_error; }
 
+const char *ae_config_schema(void) {
+    const char *schema = config_schema_json();
+    if (!schema) ae_fail(AE_ERR_NOMEM, "out of memory writing the config schema");
+    return schema;
+}
+
 int ae_fail(int status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -74,58 +80,20 @@ size_t ae_param_count(const ae_model *m) { return m->param_count; }
 double ae_flops_per_sample(const ae_model *m) { return model_flops_per_sample(m); }
 int ae_steps(const ae_model *m) { return m->steps; }
 
-static int all_finite(const float *x, size_t n) {
-    // One sum propagates any NaN or Inf; a finite overflow of the sum is as alarming.
-    float sum = 0.0f;
-    for (size_t i = 0; i < n; i++) sum += x[i] * 0.0f;
-    return sum == 0.0f;
-}
-
-// One optimizer step from the gradients in m->grads and the batch's mean loss, unless the loss,
-// the gradients or the step itself diverge: then nothing changes and AE_ERR_DIVERGED says why.
-static int apply_step(ae_model *m, double value, float *loss) {
-    if (!isfinite(value) || !all_finite(m->grads, m->param_count)) {
-        if (loss) *loss = (float)value;
-        return ae_fail(AE_ERR_DIVERGED,
-                       "training diverged at step %d: the loss is %s; the weights were kept as they "
-                       "were before this batch. Lower the learning rate (now %g) and resume.",
-                       m->steps + 1, isfinite(value) ? "finite but a gradient is not" : "not a number",
-                       m->cfg.learning_rate);
-    }
-    // A loss that stays finite can still explode (a learning rate of 10 with Adam reaches 1e13
-    // while every number is finite): a thousandfold rise over the first step counts as diverged.
-    if (m->steps > 0 && m->first_loss > 0 && value > 1e3 * m->first_loss) {
-        if (loss) *loss = (float)value;
-        return ae_fail(AE_ERR_DIVERGED,
-                       "training diverged at step %d: the loss rose from %.3g to %.3g; the weights "
-                       "were kept as they were before this batch. Lower the learning rate (now %g) "
-                       "and resume.", m->steps + 1, m->first_loss, value, m->cfg.learning_rate);
-    }
-    // Finite gradients can still step the weights to Inf (a huge learning rate): keep what the
-    // step overwrites, and put it back if the step leaves anything non-finite.
-    size_t p = m->param_count;
-    float *m1 = m->moments, *m2 = m->moments + p, *saved = m->moments + 2 * p;
-    memcpy(saved, m->params, p * sizeof(float));
-    memcpy(saved + p, m1, 2 * p * sizeof(float));
-    optim_step(m->cfg.optimizer, m->params, m->grads, m1, m2, p, (float)m->cfg.learning_rate,
-               m->steps + 1);
-    if (loss) *loss = (float)value;
-    if (!all_finite(m->params, p)) {
-        memcpy(m->params, saved, p * sizeof(float));
-        memcpy(m1, saved + p, 2 * p * sizeof(float));
-        return ae_fail(AE_ERR_DIVERGED,
-                       "training diverged at step %d: the update made a weight infinite; the weights "
-                       "were kept as they were before this batch. Lower the learning rate (now %g) "
-                       "and resume.", m->steps + 1, m->cfg.learning_rate);
-    }
-    if (m->steps == 0) m->first_loss = value;
-    m->steps++;
+int ae_plan_run(ae_model *m, int steps_per_epoch) {
+    REQUIRE(m, "no model");
+    REQUIRE(steps_per_epoch >= 1, "steps_per_epoch must be at least 1 (got %d)", steps_per_epoch);
+    m->run_steps = (long)steps_per_epoch * m->cfg.epochs;
     return AE_OK;
 }
 
+double ae_learning_rate(const ae_model *m) { return m ? model_learning_rate(m) : 0.0; }
+
 // The images are already in the input slot.
 static int train_loaded(ae_model *m, int n, float *loss) {
-    return apply_step(m, model_loss_and_grads(m, n, 0), loss);
+    double value = model_loss_and_grads(m, n, 0);
+    if (loss) *loss = (float)value;
+    return model_apply_step(m, value);
 }
 
 #define CHECK_BATCH(m, n)                                                                     \
@@ -185,7 +153,7 @@ float *ae_gradient_buffer(ae_model *m) { return m ? m->grads : NULL; }
 
 int ae_apply_gradients(ae_model *m, float loss) {
     REQUIRE(m, "no model");
-    return apply_step(m, loss, NULL);
+    return model_apply_step(m, loss);
 }
 
 void ae_shuffle(ae_model *m, uint32_t *perm, int n) {
@@ -375,6 +343,8 @@ int ae_set_params(ae_model *m, const float *in, size_t count) {
     memset(m->moments, 0, 5 * count * sizeof(float));
     m->steps = 0;
     m->first_loss = 0;
+    m->loss_average = 0;
+    m->can_roll_back = 0;
     return AE_OK;
 }
 

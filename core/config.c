@@ -1,9 +1,10 @@
-// config.c — parses the model configuration from JSON (with cJSON), checks every field, writes it back.
-// Not the model: limits that depend on several fields at once (memory, parameter counts) are model.c's.
+// config.c — parses the model configuration from JSON (with cJSON) and writes it back, both by
+// walking the one table of fields in config_fields.c. Not the model: limits that depend on several
+// fields at once (memory, parameter counts) are model.c's.
 #include "config.h"
+#include "config_fields.h"
 #include "quote.h"
 
-#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,55 +17,6 @@
 // The config is typed by a person or sent by the page; anything longer is a mistake or an attack,
 // and the cap keeps cJSON's allocations small.
 #define CONFIG_MAX_TEXT 65536
-
-// Long or odd strings are shortened in messages so that one stays readable on one line.
-
-void config_defaults(ae_config *cfg) {
-    cfg->filters[0] = 16;
-    cfg->filters[1] = 8;
-    cfg->latent_grid = 3;
-    cfg->activation = ACT_RELU;
-    cfg->loss = LOSS_BCE;
-    cfg->variational = 0;
-    cfg->beta = 1.0;
-    cfg->optimizer = OPT_ADAM;
-    cfg->learning_rate = 0.001;
-    cfg->batch_size = 64;
-    cfg->epochs = 5;
-    cfg->seed = 1;
-    cfg->input_h = 28;
-    cfg->input_w = 28;
-    cfg->input_c = 1;
-}
-
-const char *activation_name(ae_activation a) {
-    switch (a) {
-    case ACT_RELU: return "relu";
-    case ACT_LEAKY_RELU: return "leaky_relu";
-    case ACT_ELU: return "elu";
-    case ACT_TANH: return "tanh";
-    case ACT_LINEAR: return "linear";
-    case ACT_SIGMOID: return "sigmoid";
-    }
-    return "unknown";
-}
-
-static const char *loss_name(ae_loss l) {
-    switch (l) {
-    case LOSS_BCE: return "bce";
-    case LOSS_MSE: return "mse";
-    }
-    return "unknown";
-}
-
-static const char *optimizer_name(ae_optimizer o) {
-    switch (o) {
-    case OPT_ADAM: return "adam";
-    case OPT_SGD: return "sgd";
-    case OPT_RMSPROP: return "rmsprop";
-    }
-    return "unknown";
-}
 
 typedef struct {
     char *text;
@@ -81,17 +33,29 @@ static int fail(error_sink *err, const char *fmt, ...) {
     return AE_ERR_CONFIG;
 }
 
-// Shortest "%.Ng" that reads back as the same double, so a message shows 0.1, not 0.10000000000000001.
-// Whole numbers are written out in full (260, not 2.6e+02).
-static void format_number(char *out, size_t cap, double v) {
-    if (v == floor(v) && fabs(v) < 1e17) {
-        snprintf(out, cap, "%.0f", v);
-        return;
+static int *int_at(ae_config *cfg, const config_field *f) { return (int *)((char *)cfg + f->offset); }
+static double *double_at(ae_config *cfg, const config_field *f) { return (double *)((char *)cfg + f->offset); }
+static uint32_t *u32_at(ae_config *cfg, const config_field *f) { return (uint32_t *)((char *)cfg + f->offset); }
+static const int *int_of(const ae_config *cfg, const config_field *f) { return (const int *)((const char *)cfg + f->offset); }
+static double double_of(const ae_config *cfg, const config_field *f) { return *(const double *)((const char *)cfg + f->offset); }
+static uint32_t u32_of(const ae_config *cfg, const config_field *f) { return *(const uint32_t *)((const char *)cfg + f->offset); }
+
+static void set_defaults(ae_config *cfg, const config_field *rows, int count) {
+    for (int i = 0; i < count; i++) {
+        const config_field *f = &rows[i];
+        switch (f->type) {
+        case FIELD_INT: case FIELD_BOOL: case FIELD_CHOICE: *int_at(cfg, f) = (int)f->default_value; break;
+        case FIELD_U32: *u32_at(cfg, f) = (uint32_t)f->default_value; break;
+        case FIELD_NUMBER: *double_at(cfg, f) = f->default_value; break;
+        case FIELD_INT_LIST: memcpy(int_at(cfg, f), f->default_items, (size_t)f->items * sizeof(int)); break;
+        case FIELD_OBJECT: set_defaults(cfg, f->fields, f->field_count); break;
+        }
     }
-    for (int digits = 1; digits <= 17; digits++) {
-        snprintf(out, cap, "%.*g", digits, v);
-        if (strtod(out, NULL) == v) return;
-    }
+}
+
+void config_defaults(ae_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    set_defaults(cfg, config_fields, config_field_count);
 }
 
 static const char *type_name(const cJSON *item) {
@@ -104,42 +68,54 @@ static const char *type_name(const cJSON *item) {
     return "invalid";
 }
 
-
-// A JSON number with no fractional part, within [lo, hi]. Strings such as "8" are refused:
-// a config that type-checks is one the page, the CLI and the model file all agree on.
-static int get_integer(const cJSON *item, const char *name, double lo, double hi, double *out,
-                       error_sink *err) {
+// A JSON number with no fractional part, within the field's range. Strings such as "8" are
+// refused: a config that type-checks is one the page, the CLI and the model file all agree on.
+static int read_integer(const cJSON *item, const char *name, const config_field *f, double *out, error_sink *err) {
     char seen[32];
     if (!cJSON_IsNumber(item)) return fail(err, "config: %s must be an integer (got %s)", name, type_name(item));
     double v = item->valuedouble;
-    format_number(seen, sizeof seen, v);
+    config_format_number(seen, sizeof seen, v);
     if (!isfinite(v) || v != floor(v)) return fail(err, "config: %s must be an integer (got %s)", name, seen);
-    if (v < lo || v > hi) return fail(err, "config: %s must be %.0f..%.0f (got %s)", name, lo, hi, seen);
+    if (v < f->min || v > f->max) {
+        char lo[32], hi[32];
+        config_format_number(lo, sizeof lo, f->min);
+        config_format_number(hi, sizeof hi, f->max);
+        return fail(err, "config: %s must be %s..%s (got %s)", name, lo, hi, seen);
+    }
+    if (f->multiple_of && fmod(v, f->multiple_of) != 0)
+        return fail(err, "config: %s must be divisible by %d (got %s)", name, f->multiple_of, seen);
     *out = v;
     return AE_OK;
 }
 
-static int get_int(const cJSON *item, const char *name, int lo, int hi, int *out, error_sink *err) {
-    double v;
-    int rc = get_integer(item, name, lo, hi, &v, err);
-    if (rc == AE_OK) *out = (int)v;
-    return rc;
+static int read_number(const cJSON *item, const char *name, const config_field *f, double *out, error_sink *err) {
+    if (!cJSON_IsNumber(item)) return fail(err, "config: %s must be a number (got %s)", name, type_name(item));
+    double v = item->valuedouble;
+    char seen[32], rule[128];
+    config_format_number(seen, sizeof seen, v);
+    // cJSON turns an overflowing literal such as 1e999 into inf rather than failing.
+    if (!isfinite(v)) return fail(err, "config: %s must be finite (got %s)", name, seen);
+    if ((f->min_exclusive ? !(v > f->min) : !(v >= f->min)) || !(v <= f->max)) {
+        config_field_rule(f, rule, sizeof rule);
+        return fail(err, "config: %s must be %s (got %s)", name, rule, seen);
+    }
+    *out = v;
+    return AE_OK;
 }
 
-// One of a fixed list of names; returns the index into names.
-static int get_choice(const cJSON *item, const char *name, const char *const *names, int count,
-                      const char *listed, int *out, error_sink *err) {
-    if (!cJSON_IsString(item))
-        return fail(err, "config: %s must be one of %s (got %s)", name, listed, type_name(item));
-    for (int i = 0; i < count; i++) {
-        if (strcmp(item->valuestring, names[i]) == 0) {
+static int read_choice(const cJSON *item, const char *name, const config_field *f, int *out, error_sink *err) {
+    char rule[256];
+    config_field_rule(f, rule, sizeof rule);
+    if (!cJSON_IsString(item)) return fail(err, "config: %s must be %s (got %s)", name, rule, type_name(item));
+    for (int i = 0; i < f->choice_count; i++) {
+        if (strcmp(item->valuestring, f->choices[i]) == 0) {
             *out = i;
             return AE_OK;
         }
     }
-    char seen[QUOTE_MAX * 4 + 8];
+    quoted seen;
     ae_quote(seen, sizeof seen, item->valuestring);
-    return fail(err, "config: %s must be one of %s (got %s)", name, listed, seen);
+    return fail(err, "config: %s must be %s (got %s)", name, rule, seen);
 }
 
 // cJSON keeps every member of an object, duplicates included; a repeated key is almost always an
@@ -148,7 +124,7 @@ static int check_duplicate(const cJSON *object, const cJSON *member, const char 
     for (const cJSON *earlier = object->child; earlier != member; earlier = earlier->next) {
         if (strcmp(earlier->string, member->string) == 0) {
             char key[QUOTE_MAX * 4 + 32];
-            char name[QUOTE_MAX * 4 + 32];
+            quoted name;
             snprintf(key, sizeof key, "%s%s", prefix, member->string);
             ae_quote(name, sizeof name, key);
             return fail(err, "config: duplicate key %s", name);
@@ -157,117 +133,82 @@ static int check_duplicate(const cJSON *object, const cJSON *member, const char 
     return AE_OK;
 }
 
-static int unknown_key(const char *prefix, const char *key, error_sink *err) {
-    char full[QUOTE_MAX * 4 + 32];
-    char name[QUOTE_MAX * 4 + 32];
-    snprintf(full, sizeof full, "%s%s", prefix, key);
-    ae_quote(name, sizeof name, full);
-    return fail(err, "config: unknown key %s", name);
-}
+static int read_object(const cJSON *object, const char *prefix, const config_field *rows, int count,
+                       ae_config *cfg, error_sink *err);
 
-static int parse_filters(const cJSON *item, ae_config *cfg, error_sink *err) {
-    if (!cJSON_IsArray(item)) return fail(err, "config: filters must be an array of 2 integers (got %s)", type_name(item));
+static int read_list(const cJSON *item, const char *name, const config_field *f, ae_config *cfg, error_sink *err) {
+    if (!cJSON_IsArray(item))
+        return fail(err, "config: %s must be an array of %d integers (got %s)", name, f->items, type_name(item));
     int count = cJSON_GetArraySize(item);
-    if (count != 2)
-        return fail(err, "config: filters must be an array of 2 integers (got %d item%s)", count, count == 1 ? "" : "s");
+    if (count != f->items)
+        return fail(err, "config: %s must be an array of %d integers (got %d item%s)", name, f->items, count,
+                    count == 1 ? "" : "s");
     int i = 0;
     for (const cJSON *element = item->child; element; element = element->next, i++) {
-        char name[24];
-        snprintf(name, sizeof name, "filters[%d]", i);
-        int rc = get_int(element, name, 1, 64, &cfg->filters[i], err);
-        if (rc != AE_OK) return rc;
-    }
-    return AE_OK;
-}
-
-// h and w must survive two stride-2 downsamplings exactly, so that the decoder gives back the
-// input's size.
-static int get_side(const cJSON *item, const char *name, int *out, error_sink *err) {
-    int v;
-    int rc = get_int(item, name, 4, 256, &v, err);
-    if (rc != AE_OK) return rc;
-    if (v % 4 != 0) return fail(err, "config: %s must be divisible by 4 (got %d)", name, v);
-    *out = v;
-    return AE_OK;
-}
-
-static int parse_input(const cJSON *item, ae_config *cfg, error_sink *err) {
-    if (!cJSON_IsObject(item)) return fail(err, "config: input must be an object (got %s)", type_name(item));
-    for (const cJSON *member = item->child; member; member = member->next) {
-        int rc = check_duplicate(item, member, "input.", err);
-        if (rc != AE_OK) return rc;
-        const char *key = member->string;
-        if (strcmp(key, "h") == 0) rc = get_side(member, "input.h", &cfg->input_h, err);
-        else if (strcmp(key, "w") == 0) rc = get_side(member, "input.w", &cfg->input_w, err);
-        else if (strcmp(key, "c") == 0) rc = get_int(member, "input.c", 1, 4, &cfg->input_c, err);
-        else rc = unknown_key("input.", key, err);
-        if (rc != AE_OK) return rc;
-    }
-    return AE_OK;
-}
-
-static int parse_member(const cJSON *member, ae_config *cfg, error_sink *err) {
-    static const char *const activations[] = {"relu", "leaky_relu", "elu", "tanh"};
-    static const char *const losses[] = {"bce", "mse"};
-    static const char *const optimizers[] = {"adam", "sgd", "rmsprop"};
-    const char *key = member->string;
-    int choice = 0, rc;
-
-    if (strcmp(key, "filters") == 0) return parse_filters(member, cfg, err);
-    if (strcmp(key, "latent_grid") == 0) return get_int(member, "latent_grid", 1, 8, &cfg->latent_grid, err);
-    if (strcmp(key, "activation") == 0) {
-        // The order of the names is the order of ae_activation; linear and sigmoid stay internal.
-        rc = get_choice(member, "activation", activations, 4, "relu, leaky_relu, elu, tanh", &choice, err);
-        if (rc == AE_OK) cfg->activation = (ae_activation)choice;
-        return rc;
-    }
-    if (strcmp(key, "loss") == 0) {
-        rc = get_choice(member, "loss", losses, 2, "bce, mse", &choice, err);
-        if (rc == AE_OK) cfg->loss = (ae_loss)choice;
-        return rc;
-    }
-    if (strcmp(key, "optimizer") == 0) {
-        rc = get_choice(member, "optimizer", optimizers, 3, "adam, sgd, rmsprop", &choice, err);
-        if (rc == AE_OK) cfg->optimizer = (ae_optimizer)choice;
-        return rc;
-    }
-    if (strcmp(key, "learning_rate") == 0) {
-        if (!cJSON_IsNumber(member)) return fail(err, "config: learning_rate must be a number (got %s)", type_name(member));
-        double v = member->valuedouble;
-        char seen[32];
-        format_number(seen, sizeof seen, v);
-        // cJSON turns an overflowing literal such as 1e999 into inf rather than failing.
-        if (!isfinite(v)) return fail(err, "config: learning_rate must be finite (got %s)", seen);
-        if (!(v > 0 && v <= 10)) return fail(err, "config: learning_rate must be > 0 and <= 10 (got %s)", seen);
-        cfg->learning_rate = v;
-        return AE_OK;
-    }
-    if (strcmp(key, "variational") == 0) {
-        if (!cJSON_IsBool(member))
-            return fail(err, "config: variational must be true or false (got %s)", type_name(member));
-        cfg->variational = cJSON_IsTrue(member);
-        return AE_OK;
-    }
-    if (strcmp(key, "beta") == 0) {
-        if (!cJSON_IsNumber(member)) return fail(err, "config: beta must be a number (got %s)", type_name(member));
-        double v = member->valuedouble;
-        char seen[32];
-        format_number(seen, sizeof seen, v);
-        if (!isfinite(v)) return fail(err, "config: beta must be finite (got %s)", seen);
-        if (!(v >= 0 && v <= 100)) return fail(err, "config: beta must be 0..100 (got %s)", seen);
-        cfg->beta = v;
-        return AE_OK;
-    }
-    if (strcmp(key, "batch_size") == 0) return get_int(member, "batch_size", 1, 512, &cfg->batch_size, err);
-    if (strcmp(key, "epochs") == 0) return get_int(member, "epochs", 1, 1000, &cfg->epochs, err);
-    if (strcmp(key, "seed") == 0) {
+        char element_name[QUOTE_MAX * 4 + 48];
         double v;
-        rc = get_integer(member, "seed", 0, 4294967295.0, &v, err);
-        if (rc == AE_OK) cfg->seed = (uint32_t)v;
-        return rc;
+        snprintf(element_name, sizeof element_name, "%s[%d]", name, i);
+        int rc = read_integer(element, element_name, f, &v, err);
+        if (rc != AE_OK) return rc;
+        int_at(cfg, f)[i] = (int)v;
     }
-    if (strcmp(key, "input") == 0) return parse_input(member, cfg, err);
-    return unknown_key("", key, err);
+    return AE_OK;
+}
+
+static int read_field(const cJSON *item, const char *name, const config_field *f, ae_config *cfg, error_sink *err) {
+    double v = 0;
+    int rc = AE_OK, choice = 0;
+    switch (f->type) {
+    case FIELD_INT:
+        rc = read_integer(item, name, f, &v, err);
+        if (rc == AE_OK) *int_at(cfg, f) = (int)v;
+        return rc;
+    case FIELD_U32:
+        rc = read_integer(item, name, f, &v, err);
+        if (rc == AE_OK) *u32_at(cfg, f) = (uint32_t)v;
+        return rc;
+    case FIELD_NUMBER:
+        rc = read_number(item, name, f, &v, err);
+        if (rc == AE_OK) *double_at(cfg, f) = v;
+        return rc;
+    case FIELD_BOOL:
+        if (!cJSON_IsBool(item)) return fail(err, "config: %s must be true or false (got %s)", name, type_name(item));
+        *int_at(cfg, f) = cJSON_IsTrue(item);
+        return AE_OK;
+    case FIELD_CHOICE:
+        rc = read_choice(item, name, f, &choice, err);
+        if (rc == AE_OK) *int_at(cfg, f) = choice;
+        return rc;
+    case FIELD_INT_LIST: return read_list(item, name, f, cfg, err);
+    case FIELD_OBJECT: {
+        if (!cJSON_IsObject(item)) return fail(err, "config: %s must be an object (got %s)", name, type_name(item));
+        char prefix[QUOTE_MAX * 4 + 48];
+        snprintf(prefix, sizeof prefix, "%s.", name);
+        return read_object(item, prefix, f->fields, f->field_count, cfg, err);
+    }
+    }
+    return AE_OK;
+}
+
+static int read_object(const cJSON *object, const char *prefix, const config_field *rows, int count,
+                       ae_config *cfg, error_sink *err) {
+    for (const cJSON *member = object->child; member; member = member->next) {
+        int rc = check_duplicate(object, member, prefix, err);
+        if (rc != AE_OK) return rc;
+        const config_field *f = NULL;
+        for (int i = 0; i < count && !f; i++)
+            if (strcmp(rows[i].name, member->string) == 0) f = &rows[i];
+        char name[QUOTE_MAX * 4 + 32];
+        snprintf(name, sizeof name, "%s%s", prefix, member->string);
+        if (!f) {
+            quoted shown;
+            ae_quote(shown, sizeof shown, name);
+            return fail(err, "config: unknown key %s", shown);
+        }
+        rc = read_field(member, name, f, cfg, err);
+        if (rc != AE_OK) return rc;
+    }
+    return AE_OK;
 }
 
 // Fills a copy and commits it only on success, so a rejected config leaves *cfg as it was.
@@ -292,67 +233,55 @@ int config_parse(ae_config *cfg, const char *json, char *err_text, size_t err_ca
         size_t offset = end && end >= json ? (size_t)(end - json) : 0;
         return fail(&err, "config: invalid JSON near offset %zu", offset);
     }
-    int rc = AE_OK;
-    if (!cJSON_IsObject(root)) {
-        rc = fail(&err, "config: top level must be an object (got %s)", type_name(root));
-    } else {
-        for (const cJSON *member = root->child; member && rc == AE_OK; member = member->next) {
-            rc = check_duplicate(root, member, "", &err);
-            if (rc == AE_OK) rc = parse_member(member, &parsed, &err);
-        }
-    }
+    int rc = cJSON_IsObject(root)
+                 ? read_object(root, "", config_fields, config_field_count, &parsed, &err)
+                 : fail(&err, "config: top level must be an object (got %s)", type_name(root));
     cJSON_Delete(root);
     if (rc == AE_OK) *cfg = parsed;
     return rc;
 }
 
-// A double as a JSON number that reads back as the same double. cJSON's own printer is not used:
-// it keeps its 15-digit form whenever that reads back within DBL_EPSILON (relative), so it writes
-// 0.1 + 0.2 as 0.3 and a learning rate would drift by an ulp through each save and load.
-static void json_number(char *out, size_t cap, double v) {
-    if (!isfinite(v)) {
-        // What cJSON writes too; config_parse then refuses it, as it should.
-        snprintf(out, cap, "null");
-        return;
+static int write_fields(cJSON *object, const config_field *rows, int count, const ae_config *cfg) {
+    int ok = 1;
+    for (int i = 0; ok && i < count; i++) {
+        const config_field *f = &rows[i];
+        char number[40];
+        switch (f->type) {
+        case FIELD_INT: ok = cJSON_AddNumberToObject(object, f->name, *int_of(cfg, f)) != NULL; break;
+        case FIELD_U32: ok = cJSON_AddNumberToObject(object, f->name, (double)u32_of(cfg, f)) != NULL; break;
+        case FIELD_NUMBER:
+            config_json_number(number, sizeof number, double_of(cfg, f));
+            ok = cJSON_AddRawToObject(object, f->name, number) != NULL;
+            break;
+        case FIELD_BOOL: ok = cJSON_AddBoolToObject(object, f->name, *int_of(cfg, f)) != NULL; break;
+        case FIELD_CHOICE: {
+            int index = *int_of(cfg, f);
+            const char *name = index >= 0 && index < f->choice_count ? f->choices[index] : "unknown";
+            ok = cJSON_AddStringToObject(object, f->name, name) != NULL;
+            break;
+        }
+        case FIELD_INT_LIST: {
+            cJSON *list = cJSON_CreateIntArray(int_of(cfg, f), f->items);
+            ok = list && cJSON_AddItemToObject(object, f->name, list);
+            if (list && !ok) cJSON_Delete(list);
+            break;
+        }
+        case FIELD_OBJECT: {
+            cJSON *child = cJSON_AddObjectToObject(object, f->name);
+            ok = child && write_fields(child, f->fields, f->field_count, cfg);
+            break;
+        }
+        }
     }
-    format_number(out, cap, v);
-    // snprintf and strtod follow the C locale of the process; JSON's decimal point is always '.'.
-    char point = localeconv()->decimal_point[0];
-    if (point != '.')
-        for (char *c = out; *c; c++)
-            if (*c == point) *c = '.';
+    return ok;
 }
 
-// The order is fixed so that the same config always gives the same bytes (model files, URLs).
+// The order is the table's, so that the same config always gives the same bytes (model files, URLs).
 char *config_to_json(const ae_config *cfg) {
     cJSON *root = cJSON_CreateObject();
     if (!root) return NULL;
-    int ok = 1;
-    const int filters[2] = {cfg->filters[0], cfg->filters[1]};
-    cJSON *filter_array = cJSON_CreateIntArray(filters, 2);
-    ok = ok && filter_array && cJSON_AddItemToObject(root, "filters", filter_array);
-    if (filter_array && !ok) cJSON_Delete(filter_array);
-    ok = ok && cJSON_AddNumberToObject(root, "latent_grid", cfg->latent_grid);
-    ok = ok && cJSON_AddStringToObject(root, "activation", activation_name(cfg->activation));
-    ok = ok && cJSON_AddStringToObject(root, "loss", loss_name(cfg->loss));
-    ok = ok && cJSON_AddBoolToObject(root, "variational", cfg->variational);
-    char beta[40];
-    json_number(beta, sizeof beta, cfg->beta);
-    ok = ok && cJSON_AddRawToObject(root, "beta", beta);
-    ok = ok && cJSON_AddStringToObject(root, "optimizer", optimizer_name(cfg->optimizer));
-    char rate[40];
-    json_number(rate, sizeof rate, cfg->learning_rate);
-    ok = ok && cJSON_AddRawToObject(root, "learning_rate", rate);
-    ok = ok && cJSON_AddNumberToObject(root, "batch_size", cfg->batch_size);
-    ok = ok && cJSON_AddNumberToObject(root, "epochs", cfg->epochs);
-    ok = ok && cJSON_AddNumberToObject(root, "seed", (double)cfg->seed);
-    cJSON *input = ok ? cJSON_AddObjectToObject(root, "input") : NULL;
-    ok = ok && input;
-    ok = ok && cJSON_AddNumberToObject(input, "h", cfg->input_h);
-    ok = ok && cJSON_AddNumberToObject(input, "w", cfg->input_w);
-    ok = ok && cJSON_AddNumberToObject(input, "c", cfg->input_c);
     // Printed with cJSON's default hooks, i.e. malloc: the caller frees it with free().
-    char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+    char *text = write_fields(root, config_fields, config_field_count, cfg) ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     return text;
 }

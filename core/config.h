@@ -1,5 +1,5 @@
-// config.h — the model configuration: a plain struct, parsed from and written to JSON with cJSON.
-// Validation lives here; nothing here knows about layers or training.
+// config.h — the model configuration: a plain struct, parsed from and written to JSON with cJSON
+// through one table of fields (config.c). Validation lives here; nothing here knows about layers.
 #ifndef AEVP_CONFIG_H
 #define AEVP_CONFIG_H
 
@@ -9,6 +9,10 @@
 typedef enum { ACT_RELU, ACT_LEAKY_RELU, ACT_ELU, ACT_TANH, ACT_LINEAR, ACT_SIGMOID } ae_activation;
 typedef enum { LOSS_BCE, LOSS_MSE } ae_loss;
 typedef enum { OPT_ADAM, OPT_SGD, OPT_RMSPROP } ae_optimizer;
+// pytorch: what torch.nn does by default; he: the rule before init existed (He uniform ahead of
+// the ReLU family, Glorot uniform ahead of the rest, zero biases); glorot: Glorot uniform everywhere.
+typedef enum { INIT_PYTORCH, INIT_HE, INIT_GLOROT } ae_init;
+typedef enum { SCHEDULE_CONSTANT, SCHEDULE_COSINE, SCHEDULE_ONECYCLE } ae_schedule;
 
 typedef struct {
     int filters[2];          // F1, F2: 1..64
@@ -17,8 +21,12 @@ typedef struct {
     ae_loss loss;            // bce | mse
     int variational;         // 0 | 1: a VAE head (mu, log sigma^2) and the KL term in the loss
     double beta;             // [0, 100]: the weight of the KL term (variational only)
+    ae_init init;            // how the weights and biases are first drawn
     ae_optimizer optimizer;  // adam | sgd (momentum 0.9) | rmsprop
-    double learning_rate;    // (0, 10]
+    double learning_rate;    // (0, 10]: the peak rate of a schedule
+    ae_schedule schedule;    // constant | cosine | onecycle
+    double warmup;           // [0, 0.5]: onecycle's share of the run spent rising to the peak
+    double weight_decay;     // [0, 1]: decoupled (AdamW-style) decay per step, times the rate
     int batch_size;          // 1..512
     int epochs;              // 1..1000
     uint32_t seed;           // 0..4294967295
@@ -34,6 +42,11 @@ int config_parse(ae_config *cfg, const char *json, char *err, size_t err_cap);
 
 // Writes the full config (every field) as compact JSON; returns a malloc'd string or NULL.
 char *config_to_json(const ae_config *cfg);
+
+// Every field of the config as JSON (name, type, range or choices, default, rule, help), from the
+// same table as config_parse: the page builds its form and share link from it. Static text, built
+// once; NULL only if that one allocation failed.
+const char *config_schema_json(void);
 
 const char *activation_name(ae_activation a);
 #endif

@@ -49,6 +49,14 @@ double model_flops_per_sample(const ae_model *m) {
     return flops;
 }
 
+// The first weights and biases, drawn in layer order from the seed's stream 1.
+// pytorch: what torch.nn's Conv2d, ConvTranspose2d and Linear do by default — kaiming_uniform_
+// with a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases alike, where
+// fan_in is weight.size(1) * kh * kw as torch computes it: the input channels of a conv, the
+// OUTPUT channels of a transposed conv (its weight is (in, out, kh, kw)), the inputs of a dense.
+// he: the rule before the init field existed, kept bit for bit so that old links rebuild the same
+// model: He uniform ahead of the ReLU family, Glorot uniform ahead of the rest, zero biases.
+// glorot: Glorot uniform everywhere, zero biases.
 static void init_weights(ae_model *m, uint32_t seed) {
     pcg32 rng;
     pcg32_seed(&rng, seed, 1);
@@ -56,12 +64,23 @@ static void init_weights(ae_model *m, uint32_t seed) {
         const layer *l = &m->layers[i];
         double taps = l->kind == LAYER_DENSE ? 1.0 : 9.0;
         double fan_in = taps * l->in_c, fan_out = taps * l->out_c;
-        // He uniform ahead of the ReLU family, Glorot uniform ahead of tanh, linear and sigmoid.
-        int he = l->act == ACT_RELU || l->act == ACT_LEAKY_RELU || l->act == ACT_ELU;
-        float limit = (float)(he ? sqrt(6.0 / fan_in) : sqrt(6.0 / (fan_in + fan_out)));
-        float *w = m->params + l->w_offset;
+        float limit = 0.0f, bias_limit = 0.0f;
+        switch (m->cfg.init) {
+        case INIT_PYTORCH:
+            limit = bias_limit = (float)(1.0 / sqrt(l->kind == LAYER_CONVT ? fan_out : fan_in));
+            break;
+        case INIT_HE: {
+            int he = l->act == ACT_RELU || l->act == ACT_LEAKY_RELU || l->act == ACT_ELU;
+            limit = (float)(he ? sqrt(6.0 / fan_in) : sqrt(6.0 / (fan_in + fan_out)));
+            break;
+        }
+        case INIT_GLOROT:
+            limit = (float)sqrt(6.0 / (fan_in + fan_out));
+            break;
+        }
+        float *w = m->params + l->w_offset, *b = m->params + l->b_offset;
         for (size_t k = 0; k < l->w_count; k++) w[k] = (2.0f * pcg32_float(&rng) - 1.0f) * limit;
-        memset(m->params + l->b_offset, 0, (size_t)l->out_c * sizeof(float));
+        for (int k = 0; k < l->out_c; k++) b[k] = bias_limit > 0 ? (2.0f * pcg32_float(&rng) - 1.0f) * bias_limit : 0.0f;
     }
 }
 

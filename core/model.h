@@ -46,6 +46,9 @@ struct ae_model {
     int batch;
     int steps;
     double first_loss;      // the loss of step 1: a loss 1000 times larger means divergence
+    double loss_average;    // a moving average of the sane losses: 100 times that is divergence too
+    int can_roll_back;      // the moments' saved copy holds the state before the last update
+    long run_steps;         // the updates a schedule spans (ae_plan_run); 0 when not planned
     pcg32 shuffle_rng;
 };
 
@@ -64,5 +67,11 @@ float *model_input(ae_model *m);
 float *model_layer_output(ae_model *m, int layer_index);
 float *model_recon(ae_model *m);
 int model_input_size(const ae_model *m);
+// One optimizer step from m->grads and the batch's mean loss (train_step.c), unless the loss, the
+// gradients or the update diverge: then the model goes back to its last sane state and
+// AE_ERR_DIVERGED says what happened.
+int model_apply_step(ae_model *m, double loss);
+// The learning rate the next step uses, from the schedule.
+double model_learning_rate(const ae_model *m);
 double model_flops_per_sample(const ae_model *m);
 #endif

@@ -8,7 +8,13 @@
 #include "config.h"
 
 // m1, m2: the first and second moment arrays (SGD uses m1 as its momentum buffer, RMSprop m2).
-// step is 1 for the first update.
+// step is 1 for the first update. weight_decay is decoupled (torch.optim.AdamW's rule, for every
+// optimizer): the weights shrink by lr * weight_decay before the update; 0 leaves the rule as it was.
 void optim_step(ae_optimizer opt, float *params, const float *grads, float *m1, float *m2,
-                size_t count, float lr, int step);
+                size_t count, float lr, float weight_decay, int step);
+
+// The learning rate of update `step` (0 for the first) of a run of `total` updates: constant;
+// cosine from lr down to 0; or one-cycle as torch.optim.lr_scheduler.OneCycleLR (cosine from
+// lr/25 up to lr over the first warmup share of the run, then cosine down to lr/25/1e4).
+double schedule_rate(ae_schedule schedule, double lr, double warmup, long step, long total);
 #endif

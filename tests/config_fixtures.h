@@ -8,7 +8,8 @@
 static int config_equal(const ae_config *a, const ae_config *b) {
     return a->filters[0] == b->filters[0] && a->filters[1] == b->filters[1] &&
            a->latent_grid == b->latent_grid && a->activation == b->activation && a->loss == b->loss &&
-           a->variational == b->variational && a->beta == b->beta &&
+           a->variational == b->variational && a->beta == b->beta && a->init == b->init &&
+           a->schedule == b->schedule && a->warmup == b->warmup && a->weight_decay == b->weight_decay &&
            a->optimizer == b->optimizer && a->learning_rate == b->learning_rate &&
            a->batch_size == b->batch_size && a->epochs == b->epochs && a->seed == b->seed &&
            a->input_h == b->input_h && a->input_w == b->input_w && a->input_c == b->input_c;
@@ -25,6 +26,10 @@ static ae_config config_sentinel(void) {
     cfg.loss = LOSS_MSE;
     cfg.variational = 1;
     cfg.beta = 0.25;
+    cfg.init = INIT_GLOROT;
+    cfg.schedule = SCHEDULE_ONECYCLE;
+    cfg.warmup = 0.125;
+    cfg.weight_decay = 0.01;
     cfg.optimizer = OPT_SGD;
     cfg.learning_rate = 0.25;
     cfg.batch_size = 3;

@@ -7,6 +7,10 @@
 #include "config.h"
 #include "testutil.h"
 
+#include <math.h>
+
+#include "cJSON.h"
+
 #include "config_fixtures.h"
 
 static void test_defaults(void) {
@@ -19,6 +23,10 @@ static void test_defaults(void) {
     CHECK(defaults.batch_size == 64 && defaults.epochs == 5 && defaults.seed == 1, "batch/epochs/seed");
     CHECK(defaults.variational == 0 && defaults.beta == 1.0, "variational %d beta %g", defaults.variational, defaults.beta);
     CHECK(defaults.input_h == 28 && defaults.input_w == 28 && defaults.input_c == 1, "input");
+    CHECK(defaults.init == INIT_PYTORCH && defaults.schedule == SCHEDULE_CONSTANT, "init %d schedule %d",
+          defaults.init, defaults.schedule);
+    CHECK(defaults.warmup == 0.3 && defaults.weight_decay == 0.0, "warmup %g weight_decay %g", defaults.warmup,
+          defaults.weight_decay);
 
     const char *empty_texts[] = {NULL, "", "{}", " { } \n"};
     for (size_t i = 0; i < sizeof empty_texts / sizeof empty_texts[0]; i++) {
@@ -32,7 +40,8 @@ static void test_defaults(void) {
 
     char *json = config_to_json(&defaults);
     const char *expected = "{\"filters\":[16,8],\"latent_grid\":3,\"activation\":\"relu\",\"loss\":\"bce\","
-                           "\"variational\":false,\"beta\":1,\"optimizer\":\"adam\",\"learning_rate\":0.001,\"batch_size\":64,\"epochs\":5,"
+                           "\"variational\":false,\"beta\":1,\"init\":\"pytorch\",\"optimizer\":\"adam\",\"learning_rate\":0.001,"
+                           "\"schedule\":\"constant\",\"warmup\":0.3,\"weight_decay\":0,\"batch_size\":64,\"epochs\":5,"
                            "\"seed\":1,\"input\":{\"h\":28,\"w\":28,\"c\":1}}";
     CHECK(json && strcmp(json, expected) == 0, "defaults as JSON:\n  got  %s\n  want %s", json ? json : "(null)", expected);
     free(json);
@@ -77,6 +86,10 @@ static void test_round_trip(void) {
     full.activation = ACT_LEAKY_RELU;
     full.loss = LOSS_MSE;
     full.optimizer = OPT_RMSPROP;
+    full.init = INIT_HE;
+    full.schedule = SCHEDULE_COSINE;
+    full.warmup = 0.5;
+    full.weight_decay = 1.0 / 3.0;
     full.variational = 1;
     full.beta = 0.1 / 3.0;
     full.learning_rate = 0.1 / 3.0;
@@ -237,6 +250,15 @@ static const bad_config bad_configs[] = {
     {"{\"input\": {\"c\": 1.5}}", "config: input.c must be an integer (got 1.5)"},
     {"{\"input\": {\"d\": 1}}", "config: unknown key \"input.d\""},
     {"{\"input\": {\"h\": 28, \"h\": 28}}", "config: duplicate key \"input.h\""},
+    // init, schedule, warmup, weight_decay
+    {"{\"init\": \"kaiming\"}", "config: init must be one of pytorch, he, glorot (got \"kaiming\")"},
+    {"{\"init\": 0}", "config: init must be one of pytorch, he, glorot (got number)"},
+    {"{\"schedule\": \"step\"}", "config: schedule must be one of constant, cosine, onecycle (got \"step\")"},
+    {"{\"warmup\": 0.75}", "config: warmup must be 0..0.5 (got 0.75)"},
+    {"{\"warmup\": -0.1}", "config: warmup must be 0..0.5 (got -0.1)"},
+    {"{\"warmup\": \"0.3\"}", "config: warmup must be a number (got string)"},
+    {"{\"weight_decay\": 2}", "config: weight_decay must be 0..1 (got 2)"},
+    {"{\"weight_decay\": 1e999}", "config: weight_decay must be finite (got inf)"},
 };
 
 static void test_bad_configs(void) {
@@ -292,6 +314,103 @@ static void test_error_buffer(void) {
     CHECK(rc == AE_OK && cfg.latent_grid == 2, "rc %d with no error buffer", rc);
 }
 
+// The schema the page reads must say what config_parse does: the same fields in the same order
+// with the same defaults, and each stated range and choice list is exactly what parsing accepts.
+static int accepts(const char *json) {
+    ae_config cfg;
+    return config_parse(&cfg, json, NULL, 0) == AE_OK;
+}
+
+static void check_schema_field(const cJSON *field, const cJSON *value, const char *path) {
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(field, "type"));
+    const cJSON *fallback = cJSON_GetObjectItemCaseSensitive(field, "default");
+    CHECK(type && cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(field, "rule")) &&
+              cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(field, "help")),
+          "%s: type, rule or help missing", path);
+    if (!type) return;
+    if (strcmp(type, "object") == 0) {
+        const cJSON *child = cJSON_GetObjectItemCaseSensitive(field, "fields")->child;
+        const cJSON *member = value ? value->child : NULL;
+        for (; child && member; child = child->next, member = member->next) {
+            const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(child, "name"));
+            CHECK(name && strcmp(name, member->string) == 0, "%s: field %s, the config writes %s", path,
+                  name ? name : "?", member->string);
+            char inner[96];
+            snprintf(inner, sizeof inner, "%s.%s", path, member->string);
+            check_schema_field(child, member, inner);
+        }
+        CHECK(!child && !member, "%s: the schema and the config have different fields", path);
+        return;
+    }
+    CHECK(fallback && cJSON_Compare(fallback, value, 1), "%s: the schema's default is not the config's", path);
+    // Probe the edges through a config with only this field (nested fields inside their object).
+    const char *dot = strchr(path, '.');
+    char probe[256];
+#define PROBE(fmt, ...)                                                                               \
+    (dot ? snprintf(probe, sizeof probe, "{\"%.*s\": {\"%s\": " fmt "}}", (int)(dot - path), path, dot + 1, __VA_ARGS__) \
+         : snprintf(probe, sizeof probe, "{\"%s\": " fmt "}", path, __VA_ARGS__))
+    const cJSON *min = cJSON_GetObjectItemCaseSensitive(field, "min"), *max = cJSON_GetObjectItemCaseSensitive(field, "max");
+    if (strcmp(type, "int") == 0) {
+        const cJSON *multiple = cJSON_GetObjectItemCaseSensitive(field, "multiple_of");
+        double step = multiple ? multiple->valuedouble : 1;
+        PROBE("%.0f", min->valuedouble); CHECK(accepts(probe), "%s refused at its min", probe);
+        PROBE("%.0f", max->valuedouble); CHECK(accepts(probe), "%s refused at its max", probe);
+        PROBE("%.0f", min->valuedouble - 1); CHECK(!accepts(probe), "%s accepted below its min", probe);
+        PROBE("%.0f", max->valuedouble + 1); CHECK(!accepts(probe), "%s accepted above its max", probe);
+        if (step > 1) {
+            PROBE("%.0f", min->valuedouble + 1); CHECK(!accepts(probe), "%s accepted off its multiple", probe);
+        }
+    } else if (strcmp(type, "number") == 0) {
+        int exclusive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(field, "min_exclusive"));
+        PROBE("%.17g", min->valuedouble); CHECK(accepts(probe) == !exclusive, "%s at its min", probe);
+        PROBE("%.17g", max->valuedouble); CHECK(accepts(probe), "%s refused at its max", probe);
+        PROBE("%.17g", nextafter(max->valuedouble, 1e300)); CHECK(!accepts(probe), "%s accepted above its max", probe);
+        PROBE("%.17g", nextafter(min->valuedouble, -1e300)); CHECK(!accepts(probe), "%s accepted below its min", probe);
+    } else if (strcmp(type, "choice") == 0) {
+        for (const cJSON *c = cJSON_GetObjectItemCaseSensitive(field, "choices")->child; c; c = c->next) {
+            PROBE("\"%s\"", c->valuestring); CHECK(accepts(probe), "%s refused", probe);
+        }
+        PROBE("\"%s\"", "no-such-choice"); CHECK(!accepts(probe), "%s accepted", probe);
+    } else if (strcmp(type, "int_list") == 0) {
+        int items = (int)cJSON_GetObjectItemCaseSensitive(field, "max_items")->valuedouble;
+        char list[128] = "";
+        for (int i = 0; i < items; i++) snprintf(list + strlen(list), sizeof list - strlen(list), "%s%.0f", i ? "," : "", max->valuedouble);
+        PROBE("[%s]", list); CHECK(accepts(probe), "%s refused", probe);
+        PROBE("[%s,1]", list); CHECK(!accepts(probe), "%s accepted with one item too many", probe);
+    } else {
+        CHECK(strcmp(type, "bool") == 0, "%s: unknown type %s", path, type);
+    }
+#undef PROBE
+}
+
+static void test_schema(void) {
+    const char *text = config_schema_json();
+    CHECK(text != NULL, "no schema");
+    CHECK(text == config_schema_json(), "the schema is built once");
+    cJSON *schema = cJSON_Parse(text);
+    ae_config defaults;
+    config_defaults(&defaults);
+    char *written = config_to_json(&defaults);
+    cJSON *config = cJSON_Parse(written);
+    CHECK(schema && config, "schema or defaults do not parse: %s", text ? text : "(null)");
+    if (schema && config) {
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(schema, "fields")->child;
+        const cJSON *member = config->child;
+        int count = 0;
+        for (; f && member; f = f->next, member = member->next, count++) {
+            const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "name"));
+            CHECK(name && strcmp(name, member->string) == 0, "schema field %d is %s, the config writes %s", count,
+                  name ? name : "?", member->string);
+            if (name) check_schema_field(f, member, name);
+        }
+        CHECK(!f && !member, "the schema and the written config have different field counts");
+        CHECK(count >= 16, "only %d fields", count);
+    }
+    cJSON_Delete(schema);
+    cJSON_Delete(config);
+    free(written);
+}
+
 int main(int argc, char **argv) {
     test_init(argc, argv);
     test_defaults();
@@ -301,5 +420,6 @@ int main(int argc, char **argv) {
     test_bad_configs();
     test_text_length();
     test_error_buffer();
+    test_schema();
     return test_finish("test_config");
 }

@@ -164,6 +164,9 @@ export async function loadCore(wasmBytes) {
 
     shuffle(permPtr, n) { c.ae_shuffle(this.ptr, permPtr, n); }
     get steps() { return c.ae_steps(this.ptr); }
+    // The run's length for a cosine or one-cycle schedule: steps per epoch times the epochs.
+    planRun(stepsPerEpoch) { check(c.ae_plan_run(this.ptr, stepsPerEpoch)); }
+    get learningRate() { return c.ae_learning_rate(this.ptr); }
 
     evaluateU8(imagesPtr, n) {
       // ae_metrics: five doubles.
@@ -171,6 +174,16 @@ export async function loadCore(wasmBytes) {
         check(c.ae_evaluate_u8(this.ptr, imagesPtr, n, out));
         const d = f64().subarray(out >> 3, (out >> 3) + 5);
         return { loss: d[0], mse: d[1], psnr: d[2], ssim: d[3], kl: d[4] };
+      });
+    }
+
+    // The mean-image baseline under this model's loss: every one of nVal images predicted as the
+    // mean of nTrain training images. A validation loss above its loss means the run collapsed.
+    meanImageU8(trainPtr, nTrain, valPtr, nVal) {
+      return withBuffers([40], (out) => {
+        check(c.ae_mean_image_u8(this.ptr, trainPtr, nTrain, valPtr, nVal, out));
+        const d = f64().subarray(out >> 3, (out >> 3) + 5);
+        return { loss: d[0], mse: d[1], psnr: d[2], ssim: d[3] };
       });
     }
 
@@ -413,9 +426,22 @@ export async function loadCore(wasmBytes) {
     });
   }
 
+  // Every config field with its type, range or choices, default, rule and help, from the engine's
+  // one table (ae_config_schema): the page builds its form and share link from it.
+  let schemaCache = null;
+  function schema() {
+    if (!schemaCache) {
+      const ptr = c.ae_config_schema();
+      if (!ptr) check(3);
+      schemaCache = JSON.parse(string(ptr));
+    }
+    return schemaCache;
+  }
+
   return {
     Model,
     Tsne,
+    schema,
     pca,
     fileMetadata,
     idxInfo,

@@ -26,6 +26,7 @@ class Engine {
   #progressTarget = null; // the onProgress of the call that streams events (train, loadDataset)
   #tsneTarget = null;     // the onProgress of the t-SNE under way
   #dead = null;
+  #schema = null;         // the promise of the config schema, asked once
   #runs = 0;
   #followers = Promise.resolve(); // the other workers' data-set loads still under way
   onCrash = null;         // called once if a worker dies (a trap, out of memory)
@@ -178,6 +179,13 @@ class Engine {
   load(bytes) {
     const copy = Uint8Array.from(bytes);
     return this.#all('load', { bytes: copy }, [copy.buffer]);
+  }
+
+  // The engine's config schema ({fields: [{name, type, min, max, choices, default, rule, help}]}):
+  // asked once, then the same promise.
+  schema() {
+    this.#schema ??= this.request('schema').then(({ schema }) => schema);
+    return this.#schema;
   }
 
   // The sizes of a config ({config, params, flopsPerSample, ...}) without touching the model.

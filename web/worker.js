@@ -286,6 +286,14 @@ function requireDataset() {
   return dataset;
 }
 
+// The mean training image's validation metrics under the model's loss, once per data set and loss.
+function meanImageBaseline(m, d) {
+  d.baselines ??= new Map();
+  const key = `${m.config.loss}:${m.inputSize}`;
+  if (!d.baselines.has(key)) d.baselines.set(key, m.meanImageU8(d.train.dataPtr, d.train.count, d.test.dataPtr, d.test.count));
+  return d.baselines.get(key);
+}
+
 async function evaluateTest(core, m, d, limit = d.test.count) {
   const sums = { loss: 0, mse: 0, psnr: 0, ssim: 0, kl: 0 };
   const size = m.inputSize;
@@ -317,6 +325,7 @@ async function train(core, { epochs, limit, parallel }) {
     throw new EngineError('arg', `limit must be an integer 1..${d.train.count} (got ${limit})`);
   // A limit trains on the first `limit` training images, shuffled among themselves.
   const n = limit, batch = m.batchSize, batches = Math.ceil(n / batch);
+  m.planRun(batches); // a cosine or one-cycle schedule spans the config's epochs of these batches
   if (parallel && !peer) throw new EngineError('state', 'parallel training needs a peer worker');
   const follower = parallel?.rank > 0;   // rank 0 reports progress and evaluates; the other follows
   const history = [];
@@ -353,8 +362,9 @@ async function train(core, { epochs, limit, parallel }) {
         } catch (e) {
           if (e.code !== 'diverged') throw e;
           if (follower) { b--; continue; } // rank 0 decides; this replica retries with it
-          // The engine refused the batch and kept the weights of the step before: pause here and
-          // let the person decide (stop, or resume and see). The batch is tried again on resume.
+          // The engine refused the batch and put the model back to its last sane state (before the
+          // update that blew it up): pause here and let the person decide (stop, or lower the
+          // learning rate and resume). The batch is tried again on resume.
           run.paused = true;
           progress({ kind: 'diverged', step: m.steps + 1, epoch, batch: b + 1, message: e.message });
           while (run.paused && !run.stopping) await new Promise((resolve) => { run.resume = resolve; });
@@ -400,6 +410,11 @@ async function train(core, { epochs, limit, parallel }) {
         Object.assign(record, { trainRecon: reconSum / done, trainKl: klSum / done, valKl: val.kl,
                                 valRecon: val.loss - m.config.beta * val.kl / m.inputSize });
       }
+      // A run can collapse without diverging: worse than the mean image is worse than ignoring
+      // the input. Its figure comes with the record so the page can say so with the number.
+      const baseline = meanImageBaseline(m, d);
+      record.baselineLoss = baseline.loss;
+      record.collapsed = val.loss > baseline.loss;
       history.push(record);
       progress({ kind: 'epoch', ...record });
     }
@@ -532,6 +547,7 @@ function testImages(core, { count = 1, offset = 0 }) {
 async function handle(core, msg) {
   switch (msg.type) {
     case 'ping': return { ready: true };
+    case 'schema': return { schema: core.schema() };
     case 'peer': setPeer(msg.port); return { peer: true };
     case 'loadDataset': return loadDataset(core, msg);
     case 'configure': return configure(core, msg);
