@@ -155,6 +155,12 @@ int ae_tensor_info(const ae_model *m, int i, ae_tensor *out);
 // ae_tensor_info, __metadata__ with format "aevp", format_version, config, and the string fields
 // of metadata_json (an object, may be NULL). *out is malloc'd: release it with ae_free.
 int ae_save(const ae_model *m, const char *metadata_json, uint8_t **out, size_t *len);
+// A checkpoint: ae_save's file plus the optimizer's state — tensors "optimizer.m1" and
+// "optimizer.m2" (param_count floats each: Adam's moments, SGD's momentum in m1, RMSprop's square
+// average in m2) and __metadata__ optimizer_steps, optimizer_first_loss, optimizer_loss_average
+// and shuffle_state (the data-shuffling stream) — so that training resumed from it continues
+// exactly as if it had not stopped.
+int ae_save_checkpoint(const ae_model *m, const char *metadata_json, uint8_t **out, size_t *len);
 // Builds a model from a model file written by ae_save (or by anything else that follows the
 // README's "Model files"): the model comes from __metadata__.config (ae_create's checks apply),
 // and the file must hold exactly that model's tensors, F32 with its shapes, whose data_offsets
@@ -162,8 +168,13 @@ int ae_save(const ae_model *m, const char *metadata_json, uint8_t **out, size_t 
 // 256 MiB, its JSON header at most 1 MiB. On failure returns NULL, sets *status (if not NULL) to
 // AE_ERR_DATA (AE_ERR_ARG for NULL bytes), or to ae_create's status for a bad config, and
 // ae_last_error() says what is wrong.
-// The optimizer state is fresh: steps count from 0.
+// The optimizer state is fresh (steps count from 0) unless the file is a checkpoint, whose state
+// is restored. A config without "init" (a file from before that field) means init "he".
 ae_model *ae_load(const uint8_t *bytes, size_t len, int *status);
+// The same with config fields changed on the way in: config_overrides (a JSON object, may be
+// NULL) replaces the file's fields of those names, e.g. {"learning_rate": 0.0001} to resume a
+// diverged run more gently. The file's tensors must still fit the changed config.
+ae_model *ae_load_with(const uint8_t *bytes, size_t len, const char *config_overrides, int *status);
 // The __metadata__ object of a model file as JSON (format, format_version, config, dataset, ...),
 // checking only the header's framing, so a page can show what a file is even when ae_load refuses
 // it (a newer format_version, say). *json_out is malloc'd: release it with ae_free.

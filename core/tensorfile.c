@@ -47,19 +47,61 @@ static int add_metadata(cJSON *meta, const char *metadata_json) {
     return 1;
 }
 
-int ae_save(const ae_model *m, const char *metadata_json, uint8_t **out, size_t *len) {
-    if (!m || !out || !len) return AE_ERR_ARG;
+// The tensors of a file: the model's, then (a checkpoint) the optimizer's two moment arrays, each
+// flat over the parameters, so that their offsets continue the parameters' in the data section.
+static int file_tensors(const ae_model *m, int with_state, ae_tensor *out) {
+    int count = ae_tensor_count(m);
+    for (int t = 0; t < count; t++) out[t] = m->tensors[t];
+    if (!with_state) return count;
+    for (int k = 0; k < 2; k++) {
+        ae_tensor *t = &out[count + k];
+        memset(t, 0, sizeof *t);
+        t->name = k == 0 ? "optimizer.m1" : "optimizer.m2";
+        t->rank = 1;
+        t->shape[0] = (int)m->param_count;
+        t->offset = (1 + (size_t)k) * m->param_count;
+        t->count = m->param_count;
+    }
+    return count + 2;
+}
+
+// The float behind a file tensor's offset: a parameter, or an optimizer moment after them.
+static float *file_value(const ae_model *m, size_t offset) {
+    return offset < m->param_count ? m->params + offset : m->moments + (offset - m->param_count);
+}
+
+static void add_state_metadata(cJSON *meta, const ae_model *m) {
+    char text[40];
+    snprintf(text, sizeof text, "%d", m->steps);
+    cJSON_AddStringToObject(meta, "optimizer_steps", text);
+    snprintf(text, sizeof text, "%.17g", m->first_loss);
+    cJSON_AddStringToObject(meta, "optimizer_first_loss", text);
+    snprintf(text, sizeof text, "%.17g", m->loss_average);
+    cJSON_AddStringToObject(meta, "optimizer_loss_average", text);
+    // The data-shuffling stream too: the next epoch's order is the one an unbroken run would take.
+    snprintf(text, sizeof text, "%016" PRIx64 "%016" PRIx64, m->shuffle_rng.state, m->shuffle_rng.inc);
+    cJSON_AddStringToObject(meta, "shuffle_state", text);
+}
+
+static int save_file(const ae_model *m, const char *metadata_json, int with_state, uint8_t **out, size_t *len) {
+    if (!m || !out || !len) return ae_fail(AE_ERR_ARG, "save: no model or result pointers");
     cJSON *header = cJSON_CreateObject(), *meta = cJSON_AddObjectToObject(header, "__metadata__");
+    if (!meta) {
+        cJSON_Delete(header);
+        return ae_fail(AE_ERR_NOMEM, "save: out of memory writing the header");
+    }
     cJSON_AddStringToObject(meta, "format", "aevp");
     cJSON_AddStringToObject(meta, "format_version", TENSORFILE_FORMAT_VERSION);
     cJSON_AddStringToObject(meta, "config", m->config_json);
+    if (with_state) add_state_metadata(meta, m);
     if (!add_metadata(meta, metadata_json)) {
         cJSON_Delete(header);
-        return AE_ERR_ARG;
+        return ae_fail(AE_ERR_ARG, "save: the metadata must be a JSON object");
     }
-    for (int t = 0; t < ae_tensor_count(m); t++) {
-        ae_tensor info;
-        ae_tensor_info(m, t, &info);
+    ae_tensor tensors[2 * LAYER_COUNT + 2];
+    int tensor_count = file_tensors(m, with_state, tensors);
+    for (int t = 0; t < tensor_count; t++) {
+        ae_tensor info = tensors[t];
         cJSON *entry = cJSON_AddObjectToObject(header, info.name);
         cJSON_AddStringToObject(entry, "dtype", "F32");
         cJSON *shape = cJSON_AddArrayToObject(entry, "shape");
@@ -70,27 +112,35 @@ int ae_save(const ae_model *m, const char *metadata_json, uint8_t **out, size_t 
     }
     char *text = cJSON_PrintUnformatted(header);
     cJSON_Delete(header);
-    if (!text) return AE_ERR_NOMEM;
+    if (!text) return ae_fail(AE_ERR_NOMEM, "save: out of memory writing the header");
     size_t text_len = strlen(text), padded = (text_len + 7) / 8 * 8; // data starts 8-aligned
-    size_t data_len = m->param_count * sizeof(float);
+    size_t values = (with_state ? 3 : 1) * m->param_count, data_len = values * sizeof(float);
     uint8_t *buf = malloc(8 + padded + data_len);
     if (!buf) {
         free(text);
-        return AE_ERR_NOMEM;
+        return ae_fail(AE_ERR_NOMEM, "save: out of memory for a %zu-byte file", 8 + padded + data_len);
     }
     for (int i = 0; i < 8; i++) buf[i] = (uint8_t)((uint64_t)padded >> (8 * i));
     memcpy(buf + 8, text, text_len);
     memset(buf + 8 + text_len, ' ', padded - text_len);
     free(text);
     uint8_t *data = buf + 8 + padded;
-    for (size_t i = 0; i < m->param_count; i++) { // little-endian whatever the host
+    for (size_t i = 0; i < values; i++) { // little-endian whatever the host
         uint32_t bits;
-        memcpy(&bits, &m->params[i], 4);
+        memcpy(&bits, file_value(m, i), 4);
         for (int b = 0; b < 4; b++) data[4 * i + b] = (uint8_t)(bits >> (8 * b));
     }
     *out = buf;
     *len = 8 + padded + data_len;
     return AE_OK;
+}
+
+int ae_save(const ae_model *m, const char *metadata_json, uint8_t **out, size_t *len) {
+    return save_file(m, metadata_json, 0, out, len);
+}
+
+int ae_save_checkpoint(const ae_model *m, const char *metadata_json, uint8_t **out, size_t *len) {
+    return save_file(m, metadata_json, 1, out, len);
 }
 
 void ae_free(void *p) { free(p); }
@@ -315,27 +365,29 @@ static int check_entry(const cJSON *entry, const ae_tensor *t, span *where) {
 // their data_offsets tile the data section: every tensor inside it, no two overlapping, and the
 // section no longer than their sum (safetensors forbids holes, which could hide other content).
 // Together these make every byte of the data section belong to exactly one tensor.
-static int check_tensors(const ae_model *m, const file_header *h, span *where) {
-    int count = ae_tensor_count(m), rc;
-    int seen[2 * LAYER_COUNT] = {0};
+// A checkpoint (ae_save_checkpoint) also holds optimizer.m1 and optimizer.m2: both or neither.
+static int check_tensors(const ae_model *m, const file_header *h, const ae_tensor *tensors, int count, span *where) {
+    int rc;
+    int seen[2 * LAYER_COUNT + 2] = {0};
     for (const cJSON *entry = h->root->child; entry; entry = entry->next) {
         if (strcmp(entry->string, "__metadata__") == 0) continue;
         quoted name;
         ae_quote(name, sizeof name, entry->string);
         int t = 0;
-        while (t < count && strcmp(m->tensors[t].name, entry->string) != 0) t++;
+        while (t < count && strcmp(tensors[t].name, entry->string) != 0) t++;
         if (t == count) return ae_fail(AE_ERR_DATA, "model file: unknown tensor %s", name);
         if (seen[t]++) return ae_fail(AE_ERR_DATA, "model file: tensor %s appears twice", name);
-        if ((rc = check_entry(entry, &m->tensors[t], &where[t])) != AE_OK) return rc;
+        if ((rc = check_entry(entry, &tensors[t], &where[t])) != AE_OK) return rc;
     }
     for (int t = 0; t < count; t++) {
         if (!seen[t]) {
             quoted name;
-            ae_quote(name, sizeof name, m->tensors[t].name);
+            ae_quote(name, sizeof name, tensors[t].name);
             return ae_fail(AE_ERR_DATA, "model file: missing tensor %s", name);
         }
     }
-    size_t needed = m->param_count * 4;
+    size_t needed = 0;
+    for (int t = 0; t < count; t++) needed += tensors[t].count * 4;
     if (h->data_len < needed)
         return ae_fail(AE_ERR_DATA, "model file: the data section holds %zu bytes, the tensors need "
                                     "%zu: the file is truncated", h->data_len, needed);
@@ -345,7 +397,7 @@ static int check_tensors(const ae_model *m, const file_header *h, span *where) {
     for (int t = 0; t < count; t++) {
         if (where[t].end > h->data_len) {
             quoted name;
-            ae_quote(name, sizeof name, m->tensors[t].name);
+            ae_quote(name, sizeof name, tensors[t].name);
             return ae_fail(AE_ERR_DATA, "model file: tensor %s has data_offsets [%" PRIu64 ", %" PRIu64
                                         "], outside the data section (%zu bytes)", name,
                            where[t].begin, where[t].end, h->data_len);
@@ -355,8 +407,8 @@ static int check_tensors(const ae_model *m, const file_header *h, span *where) {
         for (int b = a + 1; b < count; b++) {
             if (where[a].begin < where[b].end && where[b].begin < where[a].end) {
                 quoted first, second;
-                ae_quote(first, sizeof first, m->tensors[a].name);
-                ae_quote(second, sizeof second, m->tensors[b].name);
+                ae_quote(first, sizeof first, tensors[a].name);
+                ae_quote(second, sizeof second, tensors[b].name);
                 return ae_fail(AE_ERR_DATA, "model file: tensors %s and %s overlap", first, second);
             }
         }
@@ -365,11 +417,11 @@ static int check_tensors(const ae_model *m, const file_header *h, span *where) {
 }
 
 // Copies every tensor's little-endian floats into the parameters, refusing NaN and Inf.
-static int read_values(ae_model *m, const file_header *h, const span *where) {
-    for (int t = 0; t < ae_tensor_count(m); t++) {
-        const ae_tensor *info = &m->tensors[t];
+static int read_values(ae_model *m, const file_header *h, const ae_tensor *tensors, int count, const span *where) {
+    for (int t = 0; t < count; t++) {
+        const ae_tensor *info = &tensors[t];
         const uint8_t *src = h->data + where[t].begin;
-        float *dst = m->params + info->offset;
+        float *dst = file_value(m, info->offset);
         for (size_t i = 0; i < info->count; i++, src += 4) {
             uint32_t bits = (uint32_t)src[0] | (uint32_t)src[1] << 8 | (uint32_t)src[2] << 16 |
                             (uint32_t)src[3] << 24;
@@ -385,10 +437,78 @@ static int read_values(ae_model *m, const file_header *h, const span *where) {
     return AE_OK;
 }
 
+// A checkpoint's step count and loss references, from its __metadata__.
+static int read_state(ae_model *m, const cJSON *meta) {
+    const char *names[3] = {"optimizer_steps", "optimizer_first_loss", "optimizer_loss_average"};
+    double values[3];
+    for (int k = 0; k < 3; k++) {
+        const cJSON *item = cJSON_GetObjectItemCaseSensitive(meta, names[k]);
+        char *end = NULL;
+        values[k] = item ? strtod(item->valuestring, &end) : NAN;
+        if (!item || end == item->valuestring || *end || !isfinite(values[k]) || values[k] < 0 ||
+            (k == 0 && (values[k] != floor(values[k]) || values[k] > 2147483647.0)))
+            return ae_fail(AE_ERR_DATA, "model file: the optimizer state needs __metadata__ \"%s\", %s", names[k],
+                           k == 0 ? "a whole number of steps" : "a finite number >= 0");
+    }
+    const cJSON *shuffle = cJSON_GetObjectItemCaseSensitive(meta, "shuffle_state");
+    const char *hex = shuffle ? shuffle->valuestring : "";
+    if (strlen(hex) != 32 || strspn(hex, "0123456789abcdef") != 32)
+        return ae_fail(AE_ERR_DATA, "model file: the optimizer state needs __metadata__ \"shuffle_state\", 32 hex digits");
+    char half[17] = {0};
+    memcpy(half, hex, 16);
+    uint64_t state = strtoull(half, NULL, 16);
+    memcpy(half, hex + 16, 16);
+    uint64_t inc = strtoull(half, NULL, 16);
+    if (!(inc & 1)) return ae_fail(AE_ERR_DATA, "model file: shuffle_state is not a PCG32 state (its increment is even)");
+    m->steps = (int)values[0];
+    m->first_loss = values[1];
+    m->loss_average = values[2];
+    m->can_roll_back = 0;
+    m->shuffle_rng.state = state;
+    m->shuffle_rng.inc = inc;
+    return AE_OK;
+}
+
+// The config a file's model is built from: the file's, with "init": "he" where it names none (a
+// file written before the init field drew its first weights by that rule, so training it again
+// from its seed gives the same model), and the caller's overrides on top. NULL with a message if
+// the overrides are not a JSON object; the merged text is checked by ae_create as usual.
+static char *file_config(const char *text, const char *overrides, int *rc) {
+    cJSON *config = cJSON_Parse(text), *extra = overrides && *overrides ? cJSON_Parse(overrides) : NULL;
+    char *out = NULL;
+    *rc = AE_OK;
+    if (overrides && *overrides && !cJSON_IsObject(extra)) {
+        *rc = ae_fail(AE_ERR_CONFIG, "config: the overrides must be a JSON object");
+    } else if (!cJSON_IsObject(config)) {
+        out = strdup(text); // not an object: ae_create says what is wrong with it
+    } else {
+        if (!cJSON_GetObjectItemCaseSensitive(config, "init")) cJSON_AddStringToObject(config, "init", "he");
+        for (cJSON *item = extra ? extra->child : NULL; item; item = item->next) {
+            cJSON *copy = cJSON_Duplicate(item, 1);
+            if (!copy) break;
+            if (cJSON_GetObjectItemCaseSensitive(config, item->string))
+                cJSON_ReplaceItemInObjectCaseSensitive(config, item->string, copy);
+            else
+                cJSON_AddItemToObject(config, item->string, copy);
+        }
+        out = cJSON_PrintUnformatted(config);
+    }
+    if (!out && *rc == AE_OK) *rc = ae_fail(AE_ERR_NOMEM, "model file: out of memory reading the config");
+    cJSON_Delete(config);
+    cJSON_Delete(extra);
+    return out;
+}
+
 ae_model *ae_load(const uint8_t *bytes, size_t len, int *status) {
+    return ae_load_with(bytes, len, NULL, status);
+}
+
+ae_model *ae_load_with(const uint8_t *bytes, size_t len, const char *config_overrides, int *status) {
     file_header h;
     ae_model *m = NULL;
-    span where[2 * LAYER_COUNT];
+    span where[2 * LAYER_COUNT + 2];
+    ae_tensor tensors[2 * LAYER_COUNT + 2];
+    int tensor_count = 0;
     int rc = parse_header(bytes, len, &h);
     if (rc == AE_OK) rc = check_format(h.meta);
     if (rc == AE_OK) {
@@ -396,8 +516,10 @@ ae_model *ae_load(const uint8_t *bytes, size_t len, int *status) {
         if (!config) {
             rc = ae_fail(AE_ERR_DATA, "model file: __metadata__ has no \"config\"");
         } else {
-            m = ae_create(config->valuestring, &rc);
-            if (!m) {
+            char *merged = file_config(config->valuestring, config_overrides, &rc);
+            m = merged ? ae_create(merged, &rc) : NULL;
+            free(merged);
+            if (!m && merged) {
                 // ae_create's message names the field; say where the config came from.
                 char reason[512];
                 snprintf(reason, sizeof reason, "%s", ae_last_error());
@@ -405,8 +527,14 @@ ae_model *ae_load(const uint8_t *bytes, size_t len, int *status) {
             }
         }
     }
-    if (rc == AE_OK) rc = check_tensors(m, &h, where);
-    if (rc == AE_OK) rc = read_values(m, &h, where);
+    int with_state = rc == AE_OK && (cJSON_GetObjectItemCaseSensitive(h.root, "optimizer.m1") ||
+                                     cJSON_GetObjectItemCaseSensitive(h.root, "optimizer.m2"));
+    if (rc == AE_OK) {
+        tensor_count = file_tensors(m, with_state, tensors);
+        rc = check_tensors(m, &h, tensors, tensor_count, where);
+    }
+    if (rc == AE_OK) rc = read_values(m, &h, tensors, tensor_count, where);
+    if (rc == AE_OK && with_state) rc = read_state(m, h.meta);
     cJSON_Delete(h.root);
     if (rc != AE_OK) {
         ae_destroy(m);

@@ -461,6 +461,68 @@ static void test_hostile_files(void) {
     ae_destroy(m);
 }
 
+// A checkpoint carries the optimizer's state: training resumed from it takes the same next step,
+// bit for bit, as the model that never stopped. Each optimizer keeps different state.
+static void test_checkpoint(const char *config) {
+    ae_model *m = trained_model(config);
+    if (!m) return;
+    uint8_t *bytes = NULL, *plain = NULL;
+    size_t len = 0, plain_len = 0;
+    CHECK(ae_save_checkpoint(m, METADATA, &bytes, &len) == AE_OK, "checkpoint: %s", ae_last_error());
+    CHECK(ae_save(m, METADATA, &plain, &plain_len) == AE_OK, "save: %s", ae_last_error());
+    CHECK(len > plain_len + 2 * 4 * ae_param_count(m), "checkpoint of %zu bytes, plain %zu", len, plain_len);
+    int status = -1;
+    ae_model *resumed = ae_load(bytes, len, &status);
+    CHECK(resumed && status == AE_OK, "load checkpoint %s: %s", config, ae_last_error());
+    ae_model *fresh = ae_load(plain, plain_len, &status);
+    CHECK(fresh, "load plain file: %s", ae_last_error());
+    if (resumed && fresh) {
+        CHECK(ae_steps(resumed) == ae_steps(m) && ae_steps(fresh) == 0, "steps %d, resumed %d, plain %d",
+              ae_steps(m), ae_steps(resumed), ae_steps(fresh));
+        int batch = ae_batch_size(m);
+        size_t n = ae_param_count(m);
+        float *images = random_floats((size_t)batch * ae_input_size(m), 31), la, lb, lc;
+        CHECK(ae_train_batch(m, images, batch, &la) == AE_OK && ae_train_batch(resumed, images, batch, &lb) == AE_OK &&
+                  ae_train_batch(fresh, images, batch, &lc) == AE_OK, "next step: %s", ae_last_error());
+        float *pa = malloc(n * sizeof(float)), *pb = malloc(n * sizeof(float)), *pc = malloc(n * sizeof(float));
+        ae_get_params(m, pa);
+        ae_get_params(resumed, pb);
+        ae_get_params(fresh, pc);
+        CHECK(la == lb && memcmp(pa, pb, n * sizeof(float)) == 0, "%s: the resumed step differs (loss %.9g vs %.9g)",
+              config, la, lb);
+        CHECK(memcmp(pa, pc, n * sizeof(float)) != 0, "%s: a plain file resumed the same: the check cannot fail", config);
+        free(pa); free(pb); free(pc); free(images);
+    }
+    // Only one of the two moments is a damaged checkpoint.
+    good_file g = take_apart((blob){bytes, len});
+    cJSON *root = cJSON_Parse(g.header);
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "optimizer.m2");
+    char *text = cJSON_PrintUnformatted(root);
+    blob edited = assemble(text, strlen(text), g.data, g.data_len - 4 * ae_param_count(m));
+    CHECK(!ae_load(edited.bytes, edited.len, &status) && strstr(ae_last_error(), "missing tensor \"optimizer.m2\""),
+          "half a checkpoint: %s", ae_last_error());
+    free(edited.bytes); free(text); cJSON_Delete(root); free(g.header);
+    ae_free(bytes); ae_free(plain);
+    ae_destroy(resumed); ae_destroy(fresh); ae_destroy(m);
+}
+
+// A file from before the init field (the presets, say) drew its weights by the old rule, and says
+// so once loaded: trained again from its seed, it is the same model.
+static void test_legacy_init(void) {
+    char path[1024];
+    size_t len = 0;
+    uint8_t *bytes = test_read_file(test_path(path, sizeof path, "web/presets/mnist-2x2.safetensors"), &len);
+    CHECK(bytes, "cannot read %s", path);
+    if (!bytes) return;
+    CHECK(!strstr((const char *)bytes + 8, "\"init\""), "the preset already names init: pick an older file");
+    int status = -1;
+    ae_model *m = ae_load(bytes, len, &status);
+    CHECK(m && strstr(ae_config_json(m), "\"init\":\"he\""), "legacy file config: %s",
+          m ? ae_config_json(m) : ae_last_error());
+    ae_destroy(m);
+    free(bytes);
+}
+
 int main(int argc, char **argv) {
     test_init(argc, argv);
     test_round_trip(CONFIG);
@@ -471,5 +533,11 @@ int main(int argc, char **argv) {
                     "\"batch_size\":2,\"input\":{\"h\":8,\"w\":8,\"c\":1}}");
     test_reordered_file();
     test_hostile_files();
+    test_checkpoint(CONFIG);
+    test_checkpoint("{\"optimizer\":\"sgd\",\"filters\":[3,2],\"latent_grid\":2,\"batch_size\":2,"
+                    "\"input\":{\"h\":8,\"w\":8,\"c\":1}}");
+    test_checkpoint("{\"optimizer\":\"rmsprop\",\"variational\":true,\"weight_decay\":0.01,\"filters\":[3,2],"
+                    "\"latent_grid\":2,\"batch_size\":2,\"input\":{\"h\":8,\"w\":8,\"c\":1}}");
+    test_legacy_init();
     return test_finish("test_tensorfile");
 }

@@ -84,6 +84,59 @@ static void train_vae(const uint8_t *train, const uint8_t *test, double baseline
     ae_destroy(twin);
 }
 
+// A trained model resumed with a learning rate of 10 diverges within a few steps; the rollback
+// must give back the trained model itself, not the blown-up weights of the step before: its test
+// loss after the rollback equals the loss before resuming, bit for bit.
+static void resume_with_huge_rate(ae_model *trained, const uint8_t *train, const uint8_t *test, double loss_before) {
+    uint8_t *file = NULL;
+    size_t len = 0;
+    CHECK(ae_save_checkpoint(trained, NULL, &file, &len) == AE_OK, "checkpoint: %s", ae_last_error());
+    int status;
+    ae_model *m = ae_load_with(file, len, "{\"learning_rate\": 10}", &status);
+    CHECK(m, "resume with lr 10: %s", ae_last_error());
+    ae_free(file);
+    if (!m) return;
+    uint32_t perm[TRAIN_IMAGES];
+    ae_shuffle(m, perm, TRAIN_IMAGES);
+    int rc = AE_OK, steps = 0, batch = ae_batch_size(m);
+    for (; steps < 50 && rc == AE_OK; steps++) {
+        float loss;
+        rc = ae_train_batch_u8(m, train, perm + (size_t)steps * batch, batch, &loss);
+    }
+    CHECK(rc == AE_ERR_DIVERGED, "lr 10 did not diverge in 50 steps (rc %d)", rc);
+    ae_metrics after;
+    ae_evaluate_u8(m, test, TEST_IMAGES, &after);
+    printf("resumed with lr 10: diverged at step %d (%s); test BCE before %.6f, after the rollback %.6f\n", steps,
+           ae_last_error(), loss_before, after.loss);
+    CHECK(after.loss == loss_before, "after the rollback the test BCE is %.9g, before resuming %.9g", after.loss,
+          loss_before);
+    ae_destroy(m);
+}
+
+// A run can collapse without diverging: Adam at 0.1 stays finite yet ends worse than the mean
+// image, which is what the trainer and the page flag. The baseline is checked against this file's.
+static void collapse_is_worse_than_the_mean(const uint8_t *train, const uint8_t *test, double baseline) {
+    int status;
+    ae_model *m = ae_create("{\"seed\":3,\"learning_rate\":0.1}", &status);
+    CHECK(m, "create: %s", ae_last_error());
+    if (!m) return;
+    ae_metrics mean, after;
+    CHECK(ae_mean_image_u8(m, train, TRAIN_IMAGES, test, TEST_IMAGES, &mean) == AE_OK, "mean image: %s", ae_last_error());
+    CHECK(fabs(mean.loss - baseline) < 1e-6 * baseline, "ae_mean_image_u8 says %.9g, this test computes %.9g", mean.loss, baseline);
+    uint32_t perm[TRAIN_IMAGES];
+    int batch = ae_batch_size(m), rc = AE_OK;
+    ae_shuffle(m, perm, TRAIN_IMAGES);
+    for (int b = 0; b + batch <= TRAIN_IMAGES && rc == AE_OK; b += batch) {
+        float loss;
+        rc = ae_train_batch_u8(m, train, perm + b, batch, &loss);
+    }
+    ae_evaluate_u8(m, test, TEST_IMAGES, &after);
+    printf("Adam at 0.1, one epoch: rc %d, test BCE %.4f against the mean image's %.4f\n", rc, after.loss, mean.loss);
+    CHECK(rc == AE_OK && after.loss > mean.loss, "Adam at 0.1 did not collapse as expected (rc %d, %.4f vs %.4f)", rc,
+          after.loss, mean.loss);
+    ae_destroy(m);
+}
+
 int main(int argc, char **argv) {
     test_init(argc, argv);
     idx_file train, test;
@@ -116,6 +169,8 @@ int main(int argc, char **argv) {
     CHECK(after.loss < 0.5 * before.loss, "validation BCE %.4f is not under half the untrained %.4f",
           after.loss, before.loss);
     CHECK(after.ssim > before.ssim, "SSIM did not improve: %.3f -> %.3f", before.ssim, after.ssim);
+    resume_with_huge_rate(m, train.data, test.data, after.loss);
+    collapse_is_worse_than_the_mean(train.data, test.data, baseline);
     ae_destroy(m);
     train_vae(train.data, test.data, baseline);
     free(train_bytes);

@@ -331,9 +331,13 @@ test('switching to Fashion-MNIST shows its classes and a test image', { timeout:
   const before = await canvasStats(INPUT);
   await page.check('input[name=source][value=test]');
   assert.equal(await page.locator('#test-host').isVisible(), true);
-  await page.waitForFunction(() => /label: /.test(document.getElementById('test-caption').textContent));
-  const caption = await text('#test-caption');
   const classes = (await text('#classes')).replace(/^.*classes: /, '').replace(/\.$/, '').split(', ');
+  // The caption of the MNIST image may still be up for a moment: wait for the new one, then check it.
+  await page.waitForFunction((names) => {
+    const caption = document.getElementById('test-caption').textContent;
+    return /label: /.test(caption) && names.includes(caption.replace(/^.*label: /, ''));
+  }, classes, { timeout: 10 * SECONDS }).catch(() => {});
+  const caption = await text('#test-caption');
   assert.ok(classes.includes(caption.replace(/^.*label: /, '')), `the caption names a Fashion class: "${caption}"`);
   await canvasChange(INPUT, before.hash);
   assert.ok((await canvasStats(INPUT)).maxLevel > 100, 'the input card shows the test image');
