@@ -64,7 +64,7 @@ double schedule_rate(ae_schedule schedule, double lr, double warmup, long step, 
     if (step < 0) step = 0;
     switch (schedule) {
     case SCHEDULE_CONSTANT: return lr;
-    case SCHEDULE_COSINE: return cosine_between(lr, 0.0, total > 1 ? (double)step / (double)(total - 1) : 0.0);
+    case SCHEDULE_COSINE: return cosine_between(lr, 0.0, (double)step / (double)total); // CosineAnnealingLR(T_max = total)
     case SCHEDULE_ONECYCLE: {
         double start = lr / ONECYCLE_DIV, end = start / ONECYCLE_FINAL_DIV;
         // OneCycleLR's phase boundary: the peak is reached at update warmup * total - 1.

@@ -14,7 +14,8 @@ void optim_step(ae_optimizer opt, float *params, const float *grads, float *m1, 
                 size_t count, float lr, float weight_decay, int step);
 
 // The learning rate of update `step` (0 for the first) of a run of `total` updates: constant;
-// cosine from lr down to 0; or one-cycle as torch.optim.lr_scheduler.OneCycleLR (cosine from
-// lr/25 up to lr over the first warmup share of the run, then cosine down to lr/25/1e4).
+// cosine from lr towards 0 as torch's CosineAnnealingLR(T_max = total); or one-cycle as torch's
+// OneCycleLR(max_lr = lr, pct_start = warmup, cycle_momentum = False): cosine from lr/25 up to lr
+// over the first warmup share of the run, then cosine down to lr/25/1e4. Only the rate moves.
 double schedule_rate(ae_schedule schedule, double lr, double warmup, long step, long total);
 #endif
