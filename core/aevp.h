@@ -10,15 +10,7 @@
 extern "C" {
 #endif
 
-// Status codes. 0 is success; every failure also sets the message read by ae_last_error().
-enum {
-    AE_OK = 0,
-    AE_ERR_CONFIG = 1,   // a config field is unknown, of the wrong type or out of range
-    AE_ERR_DATA = 2,     // malformed input bytes (IDX file, parameter buffer, model file)
-    AE_ERR_NOMEM = 3,    // an allocation failed or a size exceeds the engine's cap
-    AE_ERR_ARG = 4,      // a bad argument to an API call (NULL, count out of range, ...)
-    AE_ERR_DIVERGED = 5  // a NaN or Inf appeared in the loss
-};
+#include "base/status.h" // AE_OK and the AE_ERR_* codes
 
 // The message of the most recent failure ("config: latent_grid must be 1..8 (got 12)").
 const char *ae_last_error(void);

@@ -1,34 +1,26 @@
-// api.c — the public C API (aevp.h): argument checks, status codes and the last error message,
-// over the model. Batching of large requests happens here; the maths is in model.c and below.
+// api.c — the public C API over the model (aevp.h): argument checks and status codes, and the
+// splitting of large requests into batches. The maths is in model/ and below; model files are
+// model_file.c's, the projections and metrics api_analysis.c's.
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "aevp.h"
-#include "error.h"
-#include "idx.h"
-#include "model.h"
-#include "optim.h"
-#include "ops.h"
+#include "analysis/metrics.h"
+#include "base/error.h"
+#include "model/model.h"
+#include "ops/ops.h"
 
-static char last_error[512] = "";
+_Static_assert((int)AE_STAGE_COUNT == (int)MODEL_STAGE_COUNT && (int)AE_STAGE_LATENT == (int)MODEL_STAGE_LATENT,
+               "aevp.h's stages are the model's");
 
-const char *ae_last_error(void) { return last_error; }
+const char *ae_last_error(void) { return error_message(); }
 
 const char *ae_config_schema(void) {
     const char *schema = config_schema_json();
     if (!schema) ae_fail(AE_ERR_NOMEM, "out of memory writing the config schema");
     return schema;
-}
-
-int ae_fail(int status, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
-    va_end(ap);
-    return status;
 }
 
 #define REQUIRE(cond, ...)                                    \
@@ -41,12 +33,12 @@ ae_model *ae_create(const char *config_json, int *status) {
     ae_config cfg;
     ae_model *m = NULL;
     config_defaults(&cfg);
-    rc = config_parse(&cfg, config_json, last_error, sizeof last_error);
+    rc = config_parse(&cfg, config_json, NULL, 0);
     if (rc == AE_OK) {
         m = calloc(1, sizeof *m);
         if (!m) rc = ae_fail(AE_ERR_NOMEM, "out of memory creating the model");
     }
-    if (rc == AE_OK) rc = model_init(m, &cfg, last_error, sizeof last_error);
+    if (rc == AE_OK) rc = model_init(m, &cfg);
     if (rc == AE_OK) {
         m->config_json = config_to_json(&m->cfg);
         if (!m->config_json) rc = ae_fail(AE_ERR_NOMEM, "out of memory writing the config");
@@ -166,21 +158,45 @@ void ae_shuffle(ae_model *m, uint32_t *perm, int n) {
     }
 }
 
-// Sums per-image metrics for the n images in the input slot: loss, mse, psnr, ssim, kl.
-static void evaluate_loaded(ae_model *m, int n, double sums[5]) {
+// Large requests run in batches of at most batch_size images through the activation arena: each
+// chunk's inputs are copied in, the layers first..last run, and its outputs copied out.
+typedef struct {
+    const float *in;        // floats in, in_stride per item (or bytes, if in_bytes)
+    const uint8_t *in_bytes;
+    size_t in_stride;
+    int first, last;        // the layers to run
+    void (*take)(ae_model *m, int start, int count, void *ctx); // reads the chunk's results
+    void *ctx;
+} chunked;
+
+static void run_chunks(ae_model *m, int n, const chunked *c) {
+    float *slot = c->first == LAYER_DEC ? model_latent(m) : model_input(m);
+    for (int start = 0; start < n; start += m->batch) {
+        int count = n - start < m->batch ? n - start : m->batch;
+        if (c->in_bytes)
+            load_u8(slot, c->in_bytes + (size_t)start * c->in_stride, NULL, count, (int)c->in_stride);
+        else
+            memcpy(slot, c->in + (size_t)start * c->in_stride, (size_t)count * c->in_stride * sizeof(float));
+        model_forward(m, count, c->first, c->last);
+        c->take(m, start, count, c->ctx);
+    }
+}
+
+// Sums per-image metrics for a chunk: loss, mse, psnr, ssim, kl.
+static void take_metrics(ae_model *m, int start, int n, void *ctx) {
+    double *sums = ctx;
     int size = model_input_size(m), latent = m->latent_dim;
-    model_forward(m, n, 0, LAYER_OUT);
     const float *target = model_input(m), *recon = model_recon(m);
     const float *logits = model_layer_output(m, LAYER_OUT), *enc = model_layer_output(m, LAYER_ENC);
     for (int i = 0; i < n; i++) {
         size_t o = (size_t)i * size;
-        double mse = ae_mse(recon + o, target + o, size);
+        double mse = metrics_mse(recon + o, target + o, size);
         double kl = m->cfg.variational ? vae_kl(enc + (size_t)i * 2 * latent, 1, latent) : 0.0;
         double recon_loss = m->cfg.loss == LOSS_BCE ? bce_sum(logits + o, target + o, size) / size : mse;
-        sums[0] += recon_loss + m->cfg.beta * kl / size;
+        sums[0] += model_total_loss(m, recon_loss, kl);
         sums[1] += mse;
-        sums[2] += ae_psnr(mse);
-        sums[3] += ae_ssim(recon + o, target + o, m->cfg.input_h, m->cfg.input_w, m->cfg.input_c);
+        sums[2] += metrics_psnr(mse);
+        sums[3] += metrics_ssim(recon + o, target + o, m->cfg.input_h, m->cfg.input_w, m->cfg.input_c);
         sums[4] += kl;
     }
 }
@@ -190,15 +206,8 @@ static int evaluate(ae_model *m, const float *images, const uint8_t *bytes, int 
     REQUIRE(images || bytes, "no images");
     REQUIRE(n >= 1, "evaluate needs at least one image (got %d)", n);
     double sums[5] = {0, 0, 0, 0, 0};
-    int size = model_input_size(m);
-    for (int start = 0; start < n; start += m->batch) {
-        int count = n - start < m->batch ? n - start : m->batch;
-        if (images)
-            memcpy(model_input(m), images + (size_t)start * size, (size_t)count * size * sizeof(float));
-        else
-            load_u8(model_input(m), bytes + (size_t)start * size, NULL, count, size);
-        evaluate_loaded(m, count, sums);
-    }
+    chunked c = {images, bytes, (size_t)model_input_size(m), 0, LAYER_OUT, take_metrics, sums};
+    run_chunks(m, n, &c);
     out->loss = sums[0] / n;
     out->mse = sums[1] / n;
     out->psnr = sums[2] / n;
@@ -215,51 +224,24 @@ int ae_evaluate_u8(ae_model *m, const uint8_t *images, int n, ae_metrics *out) {
     return evaluate(m, NULL, images, n, out);
 }
 
-static const char *const stage_names[AE_STAGE_COUNT] = {"conv1", "conv2", "latent", "dense",
-                                                         "convT1", "convT2", "output"};
-static const int stage_layer[AE_STAGE_COUNT] = {LAYER_CONV1, LAYER_CONV2, LAYER_ENC, LAYER_DEC,
-                                                LAYER_CONVT1, LAYER_CONVT2, -1};
-
-static void stage_shape(const ae_model *m, int stage, ae_stage *s) {
-    s->name = stage_names[stage];
-    if (stage == AE_STAGE_OUTPUT) {
-        s->h = m->cfg.input_h; s->w = m->cfg.input_w; s->c = m->cfg.input_c;
-    } else if (stage == AE_STAGE_LATENT) {
-        s->h = s->w = m->cfg.latent_grid; s->c = 1;
-    } else if (stage == AE_STAGE_DENSE) {
-        s->h = m->cfg.input_h / 4; s->w = m->cfg.input_w / 4; s->c = m->cfg.filters[1];
-    } else {
-        const layer *l = &m->layers[stage_layer[stage]];
-        s->h = l->out_h; s->w = l->out_w; s->c = l->out_c;
-    }
-}
-
 int ae_stage_info(const ae_model *m, int stage, ae_stage *out) {
     REQUIRE(m && out, "no model or result");
     REQUIRE(stage >= 0 && stage < AE_STAGE_COUNT, "stage must be 0..%d (got %d)", AE_STAGE_COUNT - 1, stage);
-    size_t offset = 0;
-    for (int i = 0; i <= stage; i++) {
-        stage_shape(m, i, out);
-        out->offset = offset;
-        offset += (size_t)out->h * out->w * out->c;
-    }
+    const model_stage *s = &m->stages[stage];
+    out->name = s->name;
+    out->h = s->h;
+    out->w = s->w;
+    out->c = s->c;
+    out->offset = s->offset;
     return AE_OK;
 }
 
-size_t ae_trace_size(const ae_model *m) {
-    ae_stage s = {0};
-    ae_stage_info(m, AE_STAGE_OUTPUT, &s);
-    return s.offset + (size_t)s.h * s.w * s.c;
-}
+size_t ae_trace_size(const ae_model *m) { return m ? m->trace_size : 0; }
 
 static void copy_stages(ae_model *m, int first, float *out) {
-    for (int i = first; i < AE_STAGE_COUNT; i++) {
-        ae_stage s = {0};
-        ae_stage_info(m, i, &s);
-        const float *src = i == AE_STAGE_OUTPUT   ? model_recon(m)
-                           : i == AE_STAGE_LATENT ? model_latent(m)
-                                                  : model_layer_output(m, stage_layer[i]);
-        memcpy(out + s.offset, src, (size_t)s.h * s.w * s.c * sizeof(float));
+    for (int i = first; i < MODEL_STAGE_COUNT; i++) {
+        const model_stage *s = &m->stages[i];
+        memcpy(out + s->offset, model_stage_values(m, i), (size_t)s->h * s->w * s->c * sizeof(float));
     }
 }
 
@@ -267,7 +249,7 @@ int ae_trace(ae_model *m, const float *image, float *out) {
     REQUIRE(m && image && out, "no model, image or output buffer");
     memcpy(model_input(m), image, (size_t)model_input_size(m) * sizeof(float));
     model_forward(m, 1, 0, LAYER_OUT);
-    copy_stages(m, AE_STAGE_CONV1, out);
+    copy_stages(m, 0, out);
     return AE_OK;
 }
 
@@ -275,20 +257,42 @@ int ae_trace_latent(ae_model *m, const float *latent, float *out) {
     REQUIRE(m && latent && out, "no model, latent or output buffer");
     memcpy(model_latent(m), latent, (size_t)ae_latent_dim(m) * sizeof(float));
     model_forward(m, 1, LAYER_DEC, LAYER_OUT);
-    copy_stages(m, AE_STAGE_LATENT, out);
+    copy_stages(m, MODEL_STAGE_LATENT, out);
     return AE_OK;
+}
+
+// Where a chunk's results go: codes (or a VAE's mu and logvar apart), or images.
+typedef struct {
+    float *a, *b;
+} outputs;
+
+static void take_latents(ae_model *m, int start, int count, void *ctx) {
+    int dim = m->latent_dim;
+    memcpy(((outputs *)ctx)->a + (size_t)start * dim, model_latent(m), (size_t)count * dim * sizeof(float));
+}
+
+static void take_distribution(ae_model *m, int start, int count, void *ctx) {
+    outputs *o = ctx;
+    int dim = m->latent_dim;
+    const float *enc = model_layer_output(m, LAYER_ENC);
+    for (int i = 0; i < count; i++) {
+        size_t at = (size_t)(start + i) * dim;
+        memcpy(o->a + at, enc + (size_t)i * 2 * dim, (size_t)dim * sizeof(float));
+        memcpy(o->b + at, enc + (size_t)i * 2 * dim + dim, (size_t)dim * sizeof(float));
+    }
+}
+
+static void take_images(ae_model *m, int start, int count, void *ctx) {
+    size_t size = (size_t)model_input_size(m);
+    memcpy(((outputs *)ctx)->a + (size_t)start * size, model_recon(m), (size_t)count * size * sizeof(float));
 }
 
 int ae_encode(ae_model *m, const float *images, int n, float *latents) {
     REQUIRE(m && images && latents, "no model, images or output buffer");
     REQUIRE(n >= 0, "image count must not be negative (got %d)", n);
-    int size = model_input_size(m), dim = ae_latent_dim(m);
-    for (int start = 0; start < n; start += m->batch) {
-        int count = n - start < m->batch ? n - start : m->batch;
-        memcpy(model_input(m), images + (size_t)start * size, (size_t)count * size * sizeof(float));
-        model_forward(m, count, 0, LAYER_ENC);
-        memcpy(latents + (size_t)start * dim, model_latent(m), (size_t)count * dim * sizeof(float));
-    }
+    outputs o = {latents, NULL};
+    chunked c = {images, NULL, (size_t)model_input_size(m), 0, LAYER_ENC, take_latents, &o};
+    run_chunks(m, n, &c);
     return AE_OK;
 }
 
@@ -297,31 +301,18 @@ int ae_encode_dist(ae_model *m, const float *images, int n, float *mu, float *lo
     REQUIRE(m->cfg.variational,
             "encode_dist needs a variational model (the config has variational false): use encode");
     REQUIRE(n >= 0, "image count must not be negative (got %d)", n);
-    int size = model_input_size(m), dim = m->latent_dim;
-    for (int start = 0; start < n; start += m->batch) {
-        int count = n - start < m->batch ? n - start : m->batch;
-        memcpy(model_input(m), images + (size_t)start * size, (size_t)count * size * sizeof(float));
-        model_forward(m, count, 0, LAYER_ENC);
-        const float *enc = model_layer_output(m, LAYER_ENC);
-        for (int i = 0; i < count; i++) {
-            size_t at = (size_t)(start + i) * dim;
-            memcpy(mu + at, enc + (size_t)i * 2 * dim, (size_t)dim * sizeof(float));
-            memcpy(logvar + at, enc + (size_t)i * 2 * dim + dim, (size_t)dim * sizeof(float));
-        }
-    }
+    outputs o = {mu, logvar};
+    chunked c = {images, NULL, (size_t)model_input_size(m), 0, LAYER_ENC, take_distribution, &o};
+    run_chunks(m, n, &c);
     return AE_OK;
 }
 
 int ae_decode(ae_model *m, const float *latents, int n, float *images) {
     REQUIRE(m && latents && images, "no model, latents or output buffer");
     REQUIRE(n >= 0, "latent count must not be negative (got %d)", n);
-    int size = model_input_size(m), dim = ae_latent_dim(m);
-    for (int start = 0; start < n; start += m->batch) {
-        int count = n - start < m->batch ? n - start : m->batch;
-        memcpy(model_latent(m), latents + (size_t)start * dim, (size_t)count * dim * sizeof(float));
-        model_forward(m, count, LAYER_DEC, LAYER_OUT);
-        memcpy(images + (size_t)start * size, model_recon(m), (size_t)count * size * sizeof(float));
-    }
+    outputs o = {images, NULL};
+    chunked c = {latents, NULL, (size_t)m->latent_dim, LAYER_DEC, LAYER_OUT, take_images, &o};
+    run_chunks(m, n, &c);
     return AE_OK;
 }
 
@@ -353,16 +344,11 @@ int ae_tensor_count(const ae_model *m) { return 2 * LAYER_COUNT; }
 int ae_tensor_info(const ae_model *m, int i, ae_tensor *out) {
     REQUIRE(m && out, "no model or result");
     REQUIRE(i >= 0 && i < 2 * LAYER_COUNT, "tensor must be 0..%d (got %d)", 2 * LAYER_COUNT - 1, i);
-    *out = m->tensors[i];
-    return AE_OK;
-}
-
-int ae_idx_info(const uint8_t *bytes, size_t len, int *rank, uint32_t dims[3]) {
-    REQUIRE(rank && dims, "no result buffers");
-    idx_file f;
-    int rc = idx_parse(&f, bytes, len, last_error, sizeof last_error);
-    if (rc != AE_OK) return rc;
-    *rank = f.rank;
-    for (int i = 0; i < 3; i++) dims[i] = i < f.rank ? f.dims[i] : 0;
+    const model_tensor *t = &m->tensors[i];
+    out->name = t->name;
+    out->rank = t->rank;
+    memcpy(out->shape, t->shape, sizeof out->shape);
+    out->offset = t->offset;
+    out->count = t->count;
     return AE_OK;
 }

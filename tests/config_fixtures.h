@@ -3,7 +3,7 @@
 #ifndef AEVP_CONFIG_FIXTURES_H
 #define AEVP_CONFIG_FIXTURES_H
 
-#include "config.h"
+#include "io/config.h"
 
 static int config_equal(const ae_config *a, const ae_config *b) {
     return a->filters[0] == b->filters[0] && a->filters[1] == b->filters[1] &&

@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "aevp.h"
-#include "config.h"
+#include "io/config.h"
 #include "testutil.h"
 
 #include <math.h>

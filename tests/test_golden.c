@@ -4,8 +4,8 @@
 #include <stdint.h>
 
 #include "aevp.h"
-#include "model.h" // the config's seed, for the VAE's noise
-#include "ops.h"
+#include "model/model.h" // the config's seed, for the VAE's noise
+#include "ops/ops.h"
 #include "testutil.h"
 
 // Together these cover every activation, both losses, all three optimizers, 1 and 3 channels,

@@ -5,9 +5,10 @@
 // L = sum(y * r) is exact up to float rounding: with eps = 1e-2 and L summed in double the error
 // stays near 1e-5; the bound is |analytic - numeric| <= 2e-3 + 2e-3 * |numeric|. Nonlinear pieces
 // use eps = 1e-3 and keep inputs away from kinks.
-#include "model.h"
-#include "ops.h"
-#include "rng.h"
+#include "aevp.h"
+#include "model/model.h"
+#include "ops/ops.h"
+#include "base/rng.h"
 #include "testutil.h"
 
 static pcg32 rng;

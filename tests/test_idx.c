@@ -1,7 +1,7 @@
 // test_idx.c — checks idx_parse on small IDX files built in memory, good and malformed, and on the
 // real MNIST/Fashion-MNIST test files when the data cache holds them. Not a test of datasets/fetch.mjs.
-#include <aevp.h>
-#include <idx.h>
+#include "aevp.h"
+#include "io/idx.h"
 
 #include "testutil.h"
 

@@ -14,7 +14,7 @@ int main(void) {
 #include <unistd.h>
 
 #include "aevp.h"
-#include "rng.h"
+#include "base/rng.h"
 #include "testutil.h"
 
 #define PYTHON "/usr/bin/python3"

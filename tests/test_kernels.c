@@ -1,7 +1,7 @@
 // test_kernels.c — every SIMD kernel against its scalar twin on the same inputs, over sizes
 // below, at, above and at multiples of the vector width, at unaligned offsets.
-#include "kernels.h"
-#include "rng.h"
+#include "kernels/kernels.h"
+#include "base/rng.h"
 #include "testutil.h"
 
 #define ATOL 1e-5f

@@ -1,7 +1,7 @@
 // test_model.c — the model through the public API: determinism, shapes of every stage, encode/
 // decode agreeing with trace, parameter round trips, divergence handling, size caps, colour input.
 #include "aevp.h"
-#include "rng.h"
+#include "base/rng.h"
 #include "testutil.h"
 
 static float *random_images(int n, int size, uint32_t seed) {

@@ -7,7 +7,7 @@
 
 #include "aevp.h"
 #include "cJSON.h"
-#include "optim.h"
+#include "ops/optim.h"
 #include "testutil.h"
 
 static const cJSON *item(const cJSON *o, const char *key) { return cJSON_GetObjectItemCaseSensitive(o, key); }

@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "aevp.h"
-#include "rng.h"
+#include "base/rng.h"
 #include "testutil.h"
 
 static double seconds(void) {

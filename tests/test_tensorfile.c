@@ -5,7 +5,7 @@
 
 #include "aevp.h"
 #include "cJSON.h"
-#include "rng.h"
+#include "base/rng.h"
 #include "testutil.h"
 
 // Default 28x28x1 input and filters [16, 8]: conv2.weight is (3, 3, 16, 8).
@@ -481,7 +481,7 @@ static void test_checkpoint(const char *config) {
               ae_steps(m), ae_steps(resumed), ae_steps(fresh));
         int batch = ae_batch_size(m);
         size_t n = ae_param_count(m);
-        float *images = random_floats((size_t)batch * ae_input_size(m), 31), la, lb, lc;
+        float *images = random_floats((size_t)batch * ae_input_size(m), 31), la = 0, lb = 0, lc = 0;
         CHECK(ae_train_batch(m, images, batch, &la) == AE_OK && ae_train_batch(resumed, images, batch, &lb) == AE_OK &&
                   ae_train_batch(fresh, images, batch, &lc) == AE_OK, "next step: %s", ae_last_error());
         float *pa = malloc(n * sizeof(float)), *pb = malloc(n * sizeof(float)), *pc = malloc(n * sizeof(float));

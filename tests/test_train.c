@@ -7,7 +7,7 @@
 // trained model must beat the mean image by at least 10%: only a model that uses its 9-number
 // code can. Batch size 16 gives 512 steps, enough to leave the mean-image plateau (seen: 0.193).
 #include "aevp.h"
-#include "idx.h"
+#include "io/idx.h"
 #include "testutil.h"
 
 #define TRAIN_IMAGES 4096

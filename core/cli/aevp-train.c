@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "aevp.h"
-#include "idx.h"
+#include "io/idx.h"
 
 #ifndef AEVP_DATA_DIR
 #define AEVP_DATA_DIR "datasets/cache"
@@ -118,7 +118,12 @@ static int check_writable(const char *path) {
 static char *config_text(const char *arg) {
     const char *p = arg;
     while (*p == ' ' || *p == '\t' || *p == '\n') p++;
-    if (*p == '{') return strdup(arg);
+    if (*p == '{') {
+        size_t n = strlen(arg) + 1;
+        char *copy = malloc(n);
+        if (copy) memcpy(copy, arg, n);
+        return copy;
+    }
     size_t len;
     char *text = (char *)read_file(arg, &len);
     if (!text) {

@@ -6,9 +6,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "kernels.h"
-#include "model.h"
-#include "ops.h"
+#include "kernels/kernels.h"
+#include "aevp.h"
+#include "model/model.h"
+#include "ops/ops.h"
 
 static double now(void) {
     struct timespec ts;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "aevp.h"
-#include "config.h"
+#include "io/config.h"
 
 // A fuzz target may trap; the library may not. Every broken contract ends here.
 #define REQUIRE(cond) \

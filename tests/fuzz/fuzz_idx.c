@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "aevp.h"
-#include "idx.h"
+#include "io/idx.h"
 
 #define REQUIRE(cond) \
     do {              \

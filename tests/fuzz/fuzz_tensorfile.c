@@ -1,4 +1,4 @@
-// fuzz_tensorfile.c — libFuzzer target for the model-file reader (core/tensorfile.c): ae_load and
+// fuzz_tensorfile.c — libFuzzer target for the model-file reader (core/model_file.c, io/safetensors.c): ae_load and
 // ae_load_metadata on any bytes, and for every accepted file a save/load round trip. Not a test of
 // what a loaded model computes; LeakSanitizer checks that every path releases what it took.
 #include <stddef.h>

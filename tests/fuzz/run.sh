@@ -55,7 +55,7 @@ CFLAGS=(-std=c11 -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parame
         -Icore -I"$CJSON_DIR")
 # The native build's instruction set (CMakeLists.txt), so the same SIMD kernels are compiled.
 case "$(uname -m)" in x86_64 | amd64) CFLAGS+=(-msse4.1) ;; esac
-SOURCES=(core/*.c "$CJSON_DIR/cJSON.c")
+SOURCES=(core/*.c core/{base,kernels,io,ops,model,analysis}/*.c "$CJSON_DIR/cJSON.c")
 
 build() { # build OUTPUT MAIN_SOURCE SANITIZERS
     "$CC" "${CFLAGS[@]}" $3 -o "$1" "$2" "${SOURCES[@]}" -lm

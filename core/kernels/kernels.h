@@ -1,0 +1,67 @@
+// kernels.h — the hot loops of the engine: small row-major GEMMs, im2col/col2im and the
+// elementwise activations. Pure loops on float arrays; they know nothing of layers or models.
+//
+// Every kernel with a SIMD version has a scalar twin with the same signature (suffix _scalar),
+// and tests/test_kernels.c runs both on the same inputs. The unsuffixed name is the one the
+// engine calls: the SIMD version where the build has one (wasm simd128 or SSE), else the scalar.
+#ifndef AEVP_KERNELS_H
+#define AEVP_KERNELS_H
+
+#include <stddef.h>
+
+#include "base/enums.h"
+
+// C = op(A) * B, or C += op(A) * B when accumulate is 1; row-major with leading dimensions.
+// nn: A (M,K).   tn: A (K,M), used transposed.   B (K,N), C (M,N). Overwriting spares the
+// caller a memset of C (im2col-sized buffers: a sixth of the training time when they were zeroed).
+// (A product with a transposed weight transposes the small weight first: see transpose().)
+typedef void gemm_fn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                     float *C, int ldc, int accumulate);
+gemm_fn gemm_nn_scalar, gemm_tn_scalar;
+gemm_fn gemm_nn_simd, gemm_tn_simd;
+
+// vec_dot: sum of a[i] * b[i]; vec_axpy: y[i] += alpha * x[i].
+typedef float dot_fn(const float *a, const float *b, int n);
+typedef void axpy_fn(float *y, float alpha, const float *x, int n);
+dot_fn vec_dot_scalar, vec_dot_simd;
+axpy_fn vec_axpy_scalar, vec_axpy_simd;
+
+// y = act(y) in place; dy *= act'(y) given the activation's output y (every activation here has
+// a derivative expressible through its output, so only outputs are kept).
+typedef void act_forward_fn(ae_activation act, float *y, int n);
+typedef void act_backward_fn(ae_activation act, float *dy, const float *y, int n);
+act_forward_fn act_forward_scalar, act_forward_simd;
+act_backward_fn act_backward_scalar, act_backward_simd;
+
+#if defined(__wasm_simd128__) || defined(__SSE4_1__)
+#define AEVP_HAVE_SIMD 1
+#define gemm_nn gemm_nn_simd
+#define gemm_tn gemm_tn_simd
+#define vec_dot vec_dot_simd
+#define vec_axpy vec_axpy_simd
+#define act_forward act_forward_simd
+#define act_backward act_backward_simd
+#else
+#define AEVP_HAVE_SIMD 0
+#define gemm_nn gemm_nn_scalar
+#define gemm_tn gemm_tn_scalar
+#define vec_dot vec_dot_scalar
+#define vec_axpy vec_axpy_scalar
+#define act_forward act_forward_scalar
+#define act_backward act_backward_scalar
+#endif
+
+#define LEAKY_RELU_SLOPE 0.01f
+
+// A 3x3 convolution's patch geometry: input (h, w, c), output (oh, ow), stride, padding 1.
+typedef struct {
+    int h, w, c, oh, ow, stride;
+} conv_geom;
+
+// col: (oh*ow, 9*c), rows ordered (ky, kx, c) to match (kh, kw, in, out) weights.
+void im2col(float *col, const float *x, conv_geom g);
+// dst (cols, rows) = src (rows, cols) transposed.
+void transpose(float *dst, const float *src, int rows, int cols);
+// x += the scatter of col back onto the input grid (the adjoint of im2col).
+void col2im(float *x, const float *col, conv_geom g);
+#endif

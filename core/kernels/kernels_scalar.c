@@ -1,0 +1,131 @@
+// kernels_scalar.c — the scalar twins of every kernel, plus im2col/col2im (memory movement only).
+// These define the reference results; the SIMD versions in kernels_simd.c must match them.
+#include <math.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+
+void gemm_nn_scalar(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    float *C, int ldc, int accumulate) {
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (!accumulate) memset(c, 0, (size_t)N * sizeof(float));
+        for (int k = 0; k < K; k++) {
+            float a = A[(size_t)i * lda + k];
+            const float *b = B + (size_t)k * ldb;
+            for (int j = 0; j < N; j++) c[j] += a * b[j];
+        }
+    }
+}
+
+void gemm_tn_scalar(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                    float *C, int ldc, int accumulate) {
+    if (!accumulate)
+        for (int i = 0; i < M; i++) memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof(float));
+    for (int k = 0; k < K; k++) {
+        const float *a = A + (size_t)k * lda;
+        const float *b = B + (size_t)k * ldb;
+        for (int i = 0; i < M; i++) {
+            float *c = C + (size_t)i * ldc;
+            float ai = a[i];
+            for (int j = 0; j < N; j++) c[j] += ai * b[j];
+        }
+    }
+}
+
+float vec_dot_scalar(const float *a, const float *b, int n) {
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+void vec_axpy_scalar(float *y, float alpha, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+static float act_one(ae_activation act, float v) {
+    switch (act) {
+    case ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case ACT_LEAKY_RELU: return v > 0.0f ? v : LEAKY_RELU_SLOPE * v;
+    case ACT_ELU: return v > 0.0f ? v : expm1f(v);
+    case ACT_TANH: return tanhf(v);
+    case ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
+    case ACT_LINEAR: return v;
+    }
+    return v;
+}
+
+// The derivative written through the output y = act(v).
+static float act_grad_one(ae_activation act, float y) {
+    switch (act) {
+    case ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
+    case ACT_LEAKY_RELU: return y > 0.0f ? 1.0f : LEAKY_RELU_SLOPE;
+    case ACT_ELU: return y > 0.0f ? 1.0f : y + 1.0f;
+    case ACT_TANH: return 1.0f - y * y;
+    case ACT_SIGMOID: return y * (1.0f - y);
+    case ACT_LINEAR: return 1.0f;
+    }
+    return 1.0f;
+}
+
+void act_forward_scalar(ae_activation act, float *y, int n) {
+    if (act == ACT_LINEAR) return;
+    for (int i = 0; i < n; i++) y[i] = act_one(act, y[i]);
+}
+
+void act_backward_scalar(ae_activation act, float *dy, const float *y, int n) {
+    if (act == ACT_LINEAR) return;
+    for (int i = 0; i < n; i++) dy[i] *= act_grad_one(act, y[i]);
+}
+
+void im2col(float *col, const float *x, conv_geom g) {
+    size_t row_len = (size_t)3 * g.c; // one (kx, c) strip of a patch row
+    for (int oy = 0; oy < g.oh; oy++) {
+        for (int ox = 0; ox < g.ow; ox++) {
+            float *dst = col + ((size_t)oy * g.ow + ox) * 9 * g.c;
+            int ix0 = ox * g.stride - 1;
+            for (int ky = 0; ky < 3; ky++, dst += row_len) {
+                int iy = oy * g.stride - 1 + ky;
+                if (iy < 0 || iy >= g.h) {
+                    memset(dst, 0, row_len * sizeof(float));
+                    continue;
+                }
+                const float *src = x + (size_t)iy * g.w * g.c;
+                if (ix0 >= 0 && ix0 + 2 < g.w) {
+                    memcpy(dst, src + (size_t)ix0 * g.c, row_len * sizeof(float));
+                    continue;
+                }
+                for (int kx = 0; kx < 3; kx++) {
+                    int ix = ix0 + kx;
+                    if (ix < 0 || ix >= g.w) memset(dst + kx * g.c, 0, g.c * sizeof(float));
+                    else memcpy(dst + kx * g.c, src + (size_t)ix * g.c, g.c * sizeof(float));
+                }
+            }
+        }
+    }
+}
+
+void col2im(float *x, const float *col, conv_geom g) {
+    // For one patch row ky the taps kx are adjacent pixels both in x and in col: one contiguous
+    // add of up to 3*c floats, with the image border clipped once per row, not per tap.
+    for (int oy = 0; oy < g.oh; oy++) {
+        int iy0 = oy * g.stride - 1;
+        int ky_lo = iy0 < 0 ? -iy0 : 0, ky_hi = g.h - iy0 < 3 ? g.h - iy0 : 3;
+        for (int ox = 0; ox < g.ow; ox++) {
+            int ix0 = ox * g.stride - 1;
+            int kx_lo = ix0 < 0 ? -ix0 : 0, kx_hi = g.w - ix0 < 3 ? g.w - ix0 : 3;
+            const float *patch = col + ((size_t)oy * g.ow + ox) * 9 * g.c;
+            size_t len = (size_t)(kx_hi - kx_lo) * g.c;
+            for (int ky = ky_lo; ky < ky_hi; ky++) {
+                float *dst = x + ((size_t)(iy0 + ky) * g.w + ix0 + kx_lo) * g.c;
+                const float *src = patch + ((size_t)ky * 3 + kx_lo) * g.c;
+                for (size_t i = 0; i < len; i++) dst[i] += src[i];
+            }
+        }
+    }
+}
+
+void transpose(float *dst, const float *src, int rows, int cols) {
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
+}

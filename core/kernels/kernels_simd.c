@@ -1,0 +1,256 @@
+// kernels_simd.c — 4-wide SIMD versions of the GEMMs and activations, written once over a tiny
+// vector layer that maps to wasm simd128 or SSE4.1. Absent both, this file compiles to nothing.
+#include "kernels/kernels.h"
+
+#if AEVP_HAVE_SIMD
+#include <math.h>
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+typedef v128_t v4;
+#define v4_load(p) wasm_v128_load(p)
+#define v4_store(p, v) wasm_v128_store(p, v)
+#define v4_splat(x) wasm_f32x4_splat(x)
+#define v4_add(a, b) wasm_f32x4_add(a, b)
+#define v4_mul(a, b) wasm_f32x4_mul(a, b)
+#define v4_sub(a, b) wasm_f32x4_sub(a, b)
+#define v4_max(a, b) wasm_f32x4_pmax(a, b)
+#define v4_gt(a, b) wasm_f32x4_gt(a, b)
+#define v4_select(mask, a, b) wasm_v128_bitselect(a, b, mask)
+#else
+#include <smmintrin.h>
+typedef __m128 v4;
+#define v4_load(p) _mm_loadu_ps(p)
+#define v4_store(p, v) _mm_storeu_ps(p, v)
+#define v4_splat(x) _mm_set1_ps(x)
+#define v4_add(a, b) _mm_add_ps(a, b)
+#define v4_mul(a, b) _mm_mul_ps(a, b)
+#define v4_sub(a, b) _mm_sub_ps(a, b)
+#define v4_max(a, b) _mm_max_ps(b, a)
+#define v4_gt(a, b) _mm_cmpgt_ps(a, b)
+#define v4_select(mask, a, b) _mm_blendv_ps(b, a, mask)
+#endif
+
+// Store a sum into C, adding what is there when accumulating.
+#define ST(p, v) v4_store(p, acc ? v4_add(v4_load(p), v) : (v))
+#define SC(c, v) ((c) = acc ? (c) + (v) : (v))
+
+// C (M,N) (+)= A * B where A's element (i, k) is at A[i*ars + k*acs]: one loop nest serves both
+// A (nn: ars = lda, acs = 1) and A transposed (tn: ars = 1, acs = lda). Products are summed
+// over k in a register, then added to C: the scalar twins add into C as they go, so the two
+// agree to float rounding, not bit for bit.
+static void gemm_strided(int M, int N, int K, const float *A, int ars, int acs, const float *B,
+                         int ldb, float *C, int ldc, int acc) {
+    int i = 0;
+    for (; i + 4 <= M; i += 4) {
+        const float *a0 = A + (size_t)i * ars, *a1 = a0 + ars, *a2 = a1 + ars, *a3 = a2 + ars;
+        float *c0 = C + (size_t)i * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
+        int j = 0;
+        for (; j + 8 <= N; j += 8) {
+            v4 s00 = v4_splat(0), s01 = s00, s10 = s00, s11 = s00;
+            v4 s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            for (int k = 0; k < K; k++) {
+                const float *b = B + (size_t)k * ldb + j;
+                v4 b0 = v4_load(b), b1 = v4_load(b + 4);
+                size_t ka = (size_t)k * acs;
+                v4 x0 = v4_splat(a0[ka]), x1 = v4_splat(a1[ka]);
+                v4 x2 = v4_splat(a2[ka]), x3 = v4_splat(a3[ka]);
+                s00 = v4_add(s00, v4_mul(x0, b0)); s01 = v4_add(s01, v4_mul(x0, b1));
+                s10 = v4_add(s10, v4_mul(x1, b0)); s11 = v4_add(s11, v4_mul(x1, b1));
+                s20 = v4_add(s20, v4_mul(x2, b0)); s21 = v4_add(s21, v4_mul(x2, b1));
+                s30 = v4_add(s30, v4_mul(x3, b0)); s31 = v4_add(s31, v4_mul(x3, b1));
+            }
+            ST(c0 + j, s00); ST(c0 + j + 4, s01);
+            ST(c1 + j, s10); ST(c1 + j + 4, s11);
+            ST(c2 + j, s20); ST(c2 + j + 4, s21);
+            ST(c3 + j, s30); ST(c3 + j + 4, s31);
+        }
+        for (; j + 4 <= N; j += 4) {
+            v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+            for (int k = 0; k < K; k++) {
+                v4 b = v4_load(B + (size_t)k * ldb + j);
+                size_t ka = (size_t)k * acs;
+                s0 = v4_add(s0, v4_mul(v4_splat(a0[ka]), b));
+                s1 = v4_add(s1, v4_mul(v4_splat(a1[ka]), b));
+                s2 = v4_add(s2, v4_mul(v4_splat(a2[ka]), b));
+                s3 = v4_add(s3, v4_mul(v4_splat(a3[ka]), b));
+            }
+            ST(c0 + j, s0);
+            ST(c1 + j, s1);
+            ST(c2 + j, s2);
+            ST(c3 + j, s3);
+        }
+        for (; j < N; j++) {
+            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (int k = 0; k < K; k++) {
+                float b = B[(size_t)k * ldb + j];
+                size_t ka = (size_t)k * acs;
+                s0 += a0[ka] * b; s1 += a1[ka] * b; s2 += a2[ka] * b; s3 += a3[ka] * b;
+            }
+            SC(c0[j], s0); SC(c1[j], s1); SC(c2[j], s2); SC(c3[j], s3);
+        }
+    }
+    for (; i < M; i++) {
+        const float *a = A + (size_t)i * ars;
+        float *c = C + (size_t)i * ldc;
+        int j = 0;
+        for (; j + 4 <= N; j += 4) {
+            v4 s = v4_splat(0);
+            for (int k = 0; k < K; k++)
+                s = v4_add(s, v4_mul(v4_splat(a[(size_t)k * acs]), v4_load(B + (size_t)k * ldb + j)));
+            ST(c + j, s);
+        }
+        for (; j < N; j++) {
+            float s = 0;
+            for (int k = 0; k < K; k++) s += a[(size_t)k * acs] * B[(size_t)k * ldb + j];
+            SC(c[j], s);
+        }
+    }
+}
+
+static inline float v4_hsum(v4 v) {
+    float lanes[4];
+    v4_store(lanes, v);
+    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+}
+
+void gemm_nn_simd(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                  float *C, int ldc, int accumulate) {
+    int acc = accumulate;
+    if (N == 1 && ldb == 1 && K >= 8) {
+        // One output channel (the last conv): a dot product per row, vectorised along K.
+        for (int i = 0; i < M; i++) {
+            const float *a = A + (size_t)i * lda;
+            v4 s0 = v4_splat(0), s1 = s0;
+            int k = 0;
+            for (; k + 8 <= K; k += 8) {
+                s0 = v4_add(s0, v4_mul(v4_load(a + k), v4_load(B + k)));
+                s1 = v4_add(s1, v4_mul(v4_load(a + k + 4), v4_load(B + k + 4)));
+            }
+            float sum = v4_hsum(v4_add(s0, s1));
+            for (; k < K; k++) sum += a[k] * B[k];
+            SC(C[(size_t)i * ldc], sum);
+        }
+        return;
+    }
+    gemm_strided(M, N, K, A, lda, 1, B, ldb, C, ldc, accumulate);
+}
+
+void gemm_tn_simd(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                  float *C, int ldc, int accumulate) {
+    int acc = accumulate;
+    if (N == 1 && ldc == 1) {
+        // A column vector C (a conv's weight gradient with one output channel): vectorise over
+        // M instead, C[i] += sum_k A[k][i] * B[k], keeping the k order of the scalar twin.
+        int i = 0;
+        for (; i + 4 <= M; i += 4) {
+            v4 s = v4_splat(0);
+            for (int k = 0; k < K; k++)
+                s = v4_add(s, v4_mul(v4_load(A + (size_t)k * lda + i), v4_splat(B[(size_t)k * ldb])));
+            ST(C + i, s);
+        }
+        for (; i < M; i++) {
+            float s = 0;
+            for (int k = 0; k < K; k++) s += A[(size_t)k * lda + i] * B[(size_t)k * ldb];
+            SC(C[i], s);
+        }
+        return;
+    }
+    gemm_strided(M, N, K, A, 1, lda, B, ldb, C, ldc, accumulate);
+}
+
+float vec_dot_simd(const float *a, const float *b, int n) {
+    v4 s0 = v4_splat(0), s1 = s0;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        s0 = v4_add(s0, v4_mul(v4_load(a + i), v4_load(b + i)));
+        s1 = v4_add(s1, v4_mul(v4_load(a + i + 4), v4_load(b + i + 4)));
+    }
+    if (i + 4 <= n) {
+        s0 = v4_add(s0, v4_mul(v4_load(a + i), v4_load(b + i)));
+        i += 4;
+    }
+    float sum = v4_hsum(v4_add(s0, s1));
+    for (; i < n; i++) sum += a[i] * b[i];
+    return sum;
+}
+
+void vec_axpy_simd(float *y, float alpha, const float *x, int n) {
+    v4 a = v4_splat(alpha);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v4_store(y + i, v4_add(v4_load(y + i), v4_mul(a, v4_load(x + i))));
+        v4_store(y + i + 4, v4_add(v4_load(y + i + 4), v4_mul(a, v4_load(x + i + 4))));
+    }
+    for (; i + 4 <= n; i += 4) v4_store(y + i, v4_add(v4_load(y + i), v4_mul(a, v4_load(x + i))));
+    for (; i < n; i++) y[i] += alpha * x[i];
+}
+
+void act_forward_simd(ae_activation act, float *y, int n) {
+    int i = 0;
+    switch (act) {
+    case ACT_LINEAR: return;
+    case ACT_RELU: {
+        v4 zero = v4_splat(0);
+        for (; i + 4 <= n; i += 4) v4_store(y + i, v4_max(v4_load(y + i), zero));
+        for (; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+        return;
+    }
+    case ACT_LEAKY_RELU: {
+        v4 zero = v4_splat(0), slope = v4_splat(LEAKY_RELU_SLOPE);
+        for (; i + 4 <= n; i += 4) {
+            v4 v = v4_load(y + i);
+            v4_store(y + i, v4_select(v4_gt(v, zero), v, v4_mul(v, slope)));
+        }
+        for (; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : LEAKY_RELU_SLOPE * y[i];
+        return;
+    }
+    case ACT_ELU:
+    case ACT_TANH:
+    case ACT_SIGMOID:
+        // Transcendentals stay on libm so SIMD and scalar builds agree bit for bit.
+        act_forward_scalar(act, y, n);
+        return;
+    }
+}
+
+void act_backward_simd(ae_activation act, float *dy, const float *y, int n) {
+    int i = 0;
+    v4 zero = v4_splat(0), one = v4_splat(1);
+    switch (act) {
+    case ACT_LINEAR: return;
+    case ACT_RELU:
+        for (; i + 4 <= n; i += 4)
+            v4_store(dy + i, v4_select(v4_gt(v4_load(y + i), zero), v4_load(dy + i), zero));
+        break;
+    case ACT_LEAKY_RELU: {
+        v4 slope = v4_splat(LEAKY_RELU_SLOPE);
+        for (; i + 4 <= n; i += 4) {
+            v4 d = v4_load(dy + i);
+            v4_store(dy + i, v4_select(v4_gt(v4_load(y + i), zero), d, v4_mul(d, slope)));
+        }
+        break;
+    }
+    case ACT_ELU:
+        for (; i + 4 <= n; i += 4) {
+            v4 v = v4_load(y + i);
+            v4 g = v4_select(v4_gt(v, zero), one, v4_add(v, one));
+            v4_store(dy + i, v4_mul(v4_load(dy + i), g));
+        }
+        break;
+    case ACT_TANH:
+        for (; i + 4 <= n; i += 4) {
+            v4 v = v4_load(y + i);
+            v4_store(dy + i, v4_mul(v4_load(dy + i), v4_sub(one, v4_mul(v, v))));
+        }
+        break;
+    case ACT_SIGMOID:
+        for (; i + 4 <= n; i += 4) {
+            v4 v = v4_load(y + i);
+            v4_store(dy + i, v4_mul(v4_load(dy + i), v4_mul(v, v4_sub(one, v))));
+        }
+        break;
+    }
+    act_backward_scalar(act, dy + i, y + i, n - i);
+}
+#endif

@@ -1,0 +1,33 @@
+// conv_transpose2d.c — 3x3 transposed convolution (stride 2, padding 1, output padding 1 in
+// PyTorch's terms), computed as the exact adjoint of conv2d: GEMM then col2im per image.
+#include <string.h>
+
+#include "ops/ops.h"
+
+void conv_transpose2d_forward(float *y, const float *x, const float *w, const float *b, int n,
+                              conv_geom g, int cin, float *col, float *wt) {
+    size_t m = (size_t)g.oh * g.ow, out = (size_t)g.h * g.w * g.c;
+    int k = 9 * g.c;
+    transpose(wt, w, k, cin);
+    for (int i = 0; i < n; i++) {
+        float *yi = y + (size_t)i * out;
+        for (size_t p = 0; p < (size_t)g.h * g.w; p++) memcpy(yi + p * g.c, b, g.c * sizeof(float));
+        gemm_nn((int)m, k, cin, x + (size_t)i * m * cin, cin, wt, k, col, k, 0);
+        col2im(yi, col, g);
+    }
+}
+
+void conv_transpose2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                               const float *w, int n, conv_geom g, int cin, float *col) {
+    size_t m = (size_t)g.oh * g.ow, out = (size_t)g.h * g.w * g.c;
+    int k = 9 * g.c;
+    for (int i = 0; i < n; i++) {
+        const float *dyi = dy + (size_t)i * out;
+        for (size_t p = 0; p < (size_t)g.h * g.w; p++)
+            for (int c = 0; c < g.c; c++) db[c] += dyi[p * g.c + c];
+        im2col(col, dyi, g);
+        const float *xi = x + (size_t)i * m * cin;
+        gemm_tn(k, cin, (int)m, col, k, xi, cin, dw, cin, 1);
+        if (dx) gemm_nn((int)m, cin, k, col, k, w, cin, dx + (size_t)i * m * cin, cin, 0);
+    }
+}
