@@ -13,7 +13,7 @@ set(AEVP_WASM_EXPORTS
   ae_stage_info ae_trace_size ae_trace ae_trace_latent
   ae_encode ae_encode_dist ae_decode ae_last_terms
   ae_get_params ae_set_params ae_tensor_count ae_tensor_info
-  ae_save ae_load ae_load_metadata ae_free ae_idx_info
+  ae_save ae_save_checkpoint ae_load ae_load_with ae_load_metadata ae_free ae_idx_info
   ae_mse ae_psnr ae_ssim
   ae_pca ae_tsne_create ae_tsne_run ae_tsne_total ae_tsne_embedding ae_tsne_destroy
   aew_heap_used aew_trap)
