@@ -134,3 +134,9 @@ export function checkInput(leaf, raw) {
 
 // The config value of an accepted raw form value.
 export const readInput = (leaf, raw) => (leaf.type === 'choice' || leaf.type === 'bool' ? raw : Number(String(raw).trim()));
+
+// Whether two configs give the same model: every leaf equal, but those named in `ignore`.
+export function sameConfig(schema, a, b, ignore = []) {
+  return leaves(schema).every((leaf) => ignore.includes(leaf.name) ||
+    JSON.stringify(getPath(a, leaf.path) ?? leaf.default) === JSON.stringify(getPath(b, leaf.path) ?? leaf.default));
+}
