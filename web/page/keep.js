@@ -75,6 +75,8 @@ export function createKeep({ lossChart, pad, notices }) {
   // Applies a parsed link: data set, configuration (and weights if the link has them), view.
   async function applyLink({ state: link, errors }, { emptyLink = false } = {}) {
     if (errors.length) notices.error(`${errors.join('; ')}. The rest of the link was applied.`);
+    // The view first, so that the data set arrives with the link's test image already chosen.
+    await store.update({ source: link.view.source, noise: link.view.noise, occlusion: link.view.occlusion, testIndex: link.view.testIndex });
     if (!s.dataset || s.dataset.name !== link.dataset) await store.update({ datasetWanted: { name: link.dataset } });
     await store.update({ configWanted: { config: linkConfig(link.config, { emptyLink }) } });
     const config = s.config;
@@ -97,8 +99,7 @@ export function createKeep({ lossChart, pad, notices }) {
         await store.update({ model });
       }
     }
-    await store.update({ source: link.view.source, noise: link.view.noise, occlusion: link.view.occlusion,
-                         testIndex: Math.min(link.view.testIndex, (s.dataset?.test ?? 1) - 1) });
+    if (s.dataset && s.testIndex >= s.dataset.test) await store.update({ testIndex: s.dataset.test - 1 });
     if (link.view.latent && s.model && link.view.latent.length === s.model.latentDim)
       await store.update({ code: Float32Array.from(link.view.latent), slidersMoved: true });
   }
@@ -223,7 +224,9 @@ export function createKeep({ lossChart, pad, notices }) {
     engine.onCrash = (message) => recover(message);
     $('workers').value = String(engine.workers);
   });
-  store.on(['source', 'testIndex', 'noise', 'occlusion', 'slidersMoved', 'config', 'model', 'dataset', 'drawing'], () => viewChanged());
+  // The config alone does not move the address bar: a reload with an empty hash resumes a run.
+  store.on(['source', 'testIndex', 'noise', 'occlusion', 'slidersMoved', 'drawing'], () => viewChanged());
+  store.on('model', () => { if (!s.training) viewChanged(); });
   store.on('code', () => { if (s.slidersMoved) viewChanged(); });
   // The last completed epoch is what a reload resumes from; the end of a run is saved as is.
   store.on('history', (history) => {
