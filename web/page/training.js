@@ -84,6 +84,12 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
       const record = { ...e, epoch: s.epochOffset + e.epoch };
       if (record.valKl !== undefined) lossChart.addValidation(record.epoch, record.valRecon, record.valKl);
       else lossChart.addValidation(record.epoch, record.valLoss);
+      // Finite numbers can still mean a lost run: worse than the mean image is worse than guessing.
+      if (record.collapsed)
+        notices.error(`Epoch ${record.epoch}: the validation loss ${record.valLoss.toFixed(4)} is worse than ` +
+          `predicting the average training image for every input (${record.baselineLoss.toFixed(4)}): the model ` +
+          'is not using its input yet. Early in a short run that can pass; if it stays, the run has collapsed: ' +
+          'stop, lower the learning rate and train again.');
       store.update({ history: [...s.history, record] });
     }
   }
