@@ -7,7 +7,7 @@ set(AEVP_WASM_EXPORTS
   malloc free
   ae_last_error ae_config_schema ae_create ae_destroy ae_config_json
   ae_input_size ae_latent_dim ae_batch_size ae_epochs ae_param_count ae_flops_per_sample
-  ae_train_batch ae_train_batch_u8 ae_gradients ae_shuffle ae_steps ae_plan_run ae_learning_rate
+  ae_train_batch ae_train_batch_u8 ae_gradients ae_shuffle ae_steps ae_plan_run ae_begin_run ae_learning_rate
   ae_gradients_u8 ae_gradient_buffer ae_apply_gradients
   ae_evaluate ae_evaluate_u8 ae_mean_image_u8
   ae_stage_info ae_trace_size ae_trace ae_trace_latent

@@ -80,6 +80,10 @@ int ae_steps(const ae_model *m);           // optimizer steps taken so far
 // The run's length for the learning-rate schedule: steps_per_epoch * the config's epochs updates.
 // A cosine or one-cycle schedule refuses to step before it is set (AE_ERR_ARG).
 int ae_plan_run(ae_model *m, int steps_per_epoch);
+// A new run begins at the current step: the schedule starts again from there (a trained model
+// trained further with other settings). A new or set model's run begins at step 0; a checkpoint
+// keeps the step its run began at.
+int ae_begin_run(ae_model *m);
 // The learning rate the next update uses (the config's, or the schedule's at ae_steps).
 double ae_learning_rate(const ae_model *m);
 // The two terms of the loss last computed by ae_train_batch*, ae_gradients* (for this replica's
@@ -149,9 +153,9 @@ int ae_tensor_info(const ae_model *m, int i, ae_tensor *out);
 int ae_save(const ae_model *m, const char *metadata_json, uint8_t **out, size_t *len);
 // A checkpoint: ae_save's file plus the optimizer's state — tensors "optimizer.m1" and
 // "optimizer.m2" (param_count floats each: Adam's moments, SGD's momentum in m1, RMSprop's square
-// average in m2) and __metadata__ optimizer_steps, optimizer_first_loss, optimizer_loss_average
-// and shuffle_state (the data-shuffling stream) — so that training resumed from it continues
-// exactly as if it had not stopped.
+// average in m2) and __metadata__ optimizer_steps, optimizer_first_loss, optimizer_loss_average,
+// optimizer_run_start and shuffle_state (the data-shuffling stream) — so that training resumed
+// from it continues exactly as if it had not stopped.
 int ae_save_checkpoint(const ae_model *m, const char *metadata_json, uint8_t **out, size_t *len);
 // Builds a model from a model file written by ae_save (or by anything else that follows the
 // README's "Model files"): the model comes from __metadata__.config (ae_create's checks apply),

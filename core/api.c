@@ -79,6 +79,12 @@ int ae_plan_run(ae_model *m, int steps_per_epoch) {
     return AE_OK;
 }
 
+int ae_begin_run(ae_model *m) {
+    REQUIRE(m, "no model");
+    m->run_start = m->steps;
+    return AE_OK;
+}
+
 double ae_learning_rate(const ae_model *m) { return m ? model_learning_rate(m) : 0.0; }
 
 // The images are already in the input slot.
@@ -336,6 +342,7 @@ int ae_set_params(ae_model *m, const float *in, size_t count) {
     m->first_loss = 0;
     m->loss_average = 0;
     m->can_roll_back = 0;
+    m->run_start = 0;
     return AE_OK;
 }
 

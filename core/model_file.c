@@ -63,6 +63,8 @@ static void add_state_metadata(cJSON *meta, const ae_model *m) {
     cJSON_AddStringToObject(meta, "optimizer_first_loss", text);
     snprintf(text, sizeof text, "%.17g", m->loss_average);
     cJSON_AddStringToObject(meta, "optimizer_loss_average", text);
+    snprintf(text, sizeof text, "%ld", m->run_start);
+    cJSON_AddStringToObject(meta, "optimizer_run_start", text);
     // The data-shuffling stream too: the next epoch's order is the one an unbroken run would take.
     snprintf(text, sizeof text, "%016" PRIx64 "%016" PRIx64, m->shuffle_rng.state, m->shuffle_rng.inc);
     cJSON_AddStringToObject(meta, "shuffle_state", text);
@@ -138,16 +140,20 @@ static int check_format(const cJSON *meta) {
 
 // A checkpoint's step count and loss references, from its __metadata__.
 static int read_state(ae_model *m, const cJSON *meta) {
-    const char *names[3] = {"optimizer_steps", "optimizer_first_loss", "optimizer_loss_average"};
-    double values[3];
-    for (int k = 0; k < 3; k++) {
+    const char *names[4] = {"optimizer_steps", "optimizer_first_loss", "optimizer_loss_average", "optimizer_run_start"};
+    double values[4];
+    for (int k = 0; k < 4; k++) {
         const cJSON *item = cJSON_GetObjectItemCaseSensitive(meta, names[k]);
         char *end = NULL;
         values[k] = item ? strtod(item->valuestring, &end) : NAN;
         if (!item || end == item->valuestring || *end || !isfinite(values[k]) || values[k] < 0 ||
-            (k == 0 && (values[k] != floor(values[k]) || values[k] > 2147483647.0)))
+            ((k == 0 || k == 3) && (values[k] != floor(values[k]) || values[k] > 2147483647.0)))
             return ae_fail(AE_ERR_DATA, "model file: the optimizer state needs __metadata__ \"%s\", %s", names[k],
-                           k == 0 ? "a whole number of steps" : "a finite number >= 0");
+                           k == 0 || k == 3 ? "a whole number of steps" : "a finite number >= 0");
+    }
+    if (values[3] > values[0]) {
+        return ae_fail(AE_ERR_DATA, "model file: optimizer_run_start %.0f is after optimizer_steps %.0f", values[3],
+                       values[0]);
     }
     const cJSON *shuffle = cJSON_GetObjectItemCaseSensitive(meta, "shuffle_state");
     const char *hex = shuffle ? shuffle->valuestring : "";
@@ -162,6 +168,7 @@ static int read_state(ae_model *m, const cJSON *meta) {
     m->steps = (int)values[0];
     m->first_loss = values[1];
     m->loss_average = values[2];
+    m->run_start = (long)values[3];
     m->can_roll_back = 0;
     m->shuffle_rng.state = state;
     m->shuffle_rng.inc = inc;

@@ -71,6 +71,9 @@ static void test_api(void) {
         CHECK(fabs(ae_learning_rate(m) - want) < 1e-15, "step %d: rate %.17g, want %.17g", s, ae_learning_rate(m), want);
         CHECK(ae_train_batch(m, images, 2, &loss) == AE_OK, "step %d: %s", s, ae_last_error());
     }
+    // Trained further from here, the schedule starts again: the first rate of a new run.
+    CHECK(ae_begin_run(m) == AE_OK && fabs(ae_learning_rate(m) - 0.01) < 1e-15, "a new run's first rate %.17g",
+          ae_learning_rate(m));
     ae_destroy(m);
 }
 

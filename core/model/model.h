@@ -71,6 +71,7 @@ struct ae_model {
     double loss_average;    // a moving average of the sane losses: 100 times that is divergence too
     int can_roll_back;      // the moments' saved copy holds the state before the last update
     long run_steps;         // the updates a schedule spans (ae_plan_run); 0 when not planned
+    long run_start;         // the step the run began at (ae_begin_run): the schedule counts from it
     pcg32 shuffle_rng;
 };
 

@@ -23,7 +23,7 @@ static int all_finite(const float *x, size_t n) {
 }
 
 double model_learning_rate(const ae_model *m) {
-    return schedule_rate(m->cfg.schedule, m->cfg.learning_rate, m->cfg.warmup, m->steps, m->run_steps);
+    return schedule_rate(m->cfg.schedule, m->cfg.learning_rate, m->cfg.warmup, m->steps - m->run_start, m->run_steps);
 }
 
 // Puts back the parameters and moments from before the last update, the last ones whose loss was
