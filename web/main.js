@@ -73,6 +73,7 @@ async function start() {
   if (new URLSearchParams(location.search).has('debug')) {
     window.aevpDebug = {
       crash: () => store.state.engine.crashForTest(),
+      evaluate: () => store.state.engine.evaluate(),
       mapPoint: (i) => {
         const p = views.latentMap.screenOf(i), box = document.querySelector('canvas.latent-map').getBoundingClientRect();
         return p && [box.left + p[0], box.top + p[1]];

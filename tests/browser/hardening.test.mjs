@@ -101,6 +101,46 @@ test('learning rate 10 diverges: the run pauses at that batch, the weights are k
   assert.deepEqual(errors, []);
 });
 
+test('a trained model trained further at learning rate 10 diverges, and the rollback gives it back exactly', async () => {
+  const { page, errors } = await open('?debug');
+  await waitReady(page, /ready in/);
+  const before = await page.evaluate(() => window.aevpDebug.evaluate());
+  const output = await outputPixels(page);
+  await page.fill('#cfg-learning_rate', '10');
+  await page.fill('#cfg-epochs', '1');
+  await page.waitForFunction(() => !document.getElementById('btn-more').disabled);
+  await page.click('#btn-more');
+  await page.waitForSelector('#error-banner:not([hidden])', { timeout: 60 * SECONDS });
+  const text = await page.textContent('#error-text');
+  assert.match(text, /training diverged at step \d+: .*put back to those before the last update, whose loss was sane/);
+  assert.equal(await page.textContent('#status'), 'Paused: the training diverged');
+  await page.click('#btn-stop');
+  await page.waitForFunction(() => !document.getElementById('btn-train').disabled, null, { timeout: 10 * SECONDS });
+  const after = await page.evaluate(() => window.aevpDebug.evaluate());
+  assert.equal(after.loss, before.loss, `test loss ${after.loss} after the rollback, ${before.loss} before`);
+  assert.equal(after.ssim, before.ssim);
+  await page.waitForFunction((o) => {
+    const c = document.querySelector('.stage[data-stage=output] canvas');
+    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',') === o;
+  }, output, { timeout: 10 * SECONDS }).catch(() => {});
+  assert.equal(await outputPixels(page), output, 'the output is the trained model\'s again');
+  assert.deepEqual(errors, []);
+});
+
+test('Train more refuses a changed architecture and keeps the model', async () => {
+  const { page, errors } = await open('?debug');
+  await waitReady(page, /ready in/);
+  const before = await page.evaluate(() => window.aevpDebug.evaluate());
+  await page.fill('#cfg-latent_grid', '2');
+  await page.waitForFunction(() => !document.getElementById('btn-more').disabled);
+  await page.click('#btn-more');
+  await page.waitForSelector('#error-banner:not([hidden])', { timeout: 30 * SECONDS });
+  assert.match(await page.textContent('#error-text'), /Train more keeps this model and changes only how it trains: .*Press Train for a new model/);
+  await page.waitForFunction(() => !document.getElementById('btn-train').disabled, null, { timeout: 10 * SECONDS });
+  assert.equal((await page.evaluate(() => window.aevpDebug.evaluate())).loss, before.loss, 'the model changed');
+  assert.deepEqual(errors, []);
+});
+
 test('a crashed engine is replaced and the last autosave restored', async () => {
   const { page, errors } = await open('?debug');
   await waitReady(page, /ready in/);

@@ -26,6 +26,7 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
 
   const describe = latestWins(async (config, { superseded }) => {
     $('btn-train').disabled = !config || s.training || !s.dataset;
+    $('btn-more').disabled = !config || s.training || !s.dataset || !s.model;
     if (!config || !s.engine || s.engineDead || !s.dataset) return;
     try {
       const described = await s.engine.describe(config);
@@ -53,6 +54,7 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
   function setTraining(on) {
     $('workers').disabled = on;
     $('btn-train').disabled = on;
+    $('btn-more').disabled = on || !s.model;
     $('btn-pause').disabled = !on;
     $('btn-stop').disabled = !on;
     $('btn-pause').textContent = 'Pause';
@@ -105,22 +107,37 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
     return diff.length ? diff.join(', ') : 'same as #1';
   }
 
-  // resume: {epochsDone} to go on with the current model and history after a reload.
-  async function train({ resume = null } = {}) {
+  // resume: {epochsDone} to go on with the current model and history after a reload. more: train
+  // the current model further, with the form's settings, for the form's epochs: its weights and
+  // optimizer state are kept (a bad learning rate then gives the model back, not a blown-up one).
+  async function train({ resume = null, more = false } = {}) {
     const { config } = form.read();
     if (!config) return;
     notices.clearError();
     paused = false;
     await setTraining(true);
-    if (!resume) {
+    const going = resume || more;
+    if (!going) {
       lossChart.reset();
       lossChart.setVariational(Boolean(config.variational));
     }
-    await store.update({ history: resume ? s.history : [], epochOffset: resume ? resume.epochsDone : 0, epochsPlanned: config.epochs });
+    const done = resume ? resume.epochsDone : more ? (s.history.at(-1)?.epoch ?? 0) : 0;
+    await store.update({ history: going ? s.history : [], epochOffset: done,
+                         epochsPlanned: more ? done + config.epochs : config.epochs });
     try {
-      if (!resume) await store.update({ model: await s.engine.configure(config) });
-      notices.status(resume ? `Resuming the interrupted run after epoch ${resume.epochsDone}…` : 'Training…');
-      const result = await s.engine.train({ epochs: config.epochs - s.epochOffset, onProgress });
+      if (more) {
+        try {
+          await store.update({ model: await s.engine.trainFurther(config) });
+        } catch (e) {
+          e.message = `Train more keeps this model and changes only how it trains: ${e.message}. Press Train for a new model with these settings.`;
+          throw e;
+        }
+      } else if (!resume) {
+        await store.update({ model: await s.engine.configure(config) });
+      }
+      notices.status(resume ? `Resuming the interrupted run after epoch ${resume.epochsDone}…`
+        : more ? `Training the model further from epoch ${done}…` : 'Training…');
+      const result = await s.engine.train({ epochs: s.epochsPlanned - s.epochOffset, onProgress });
       result.history = s.history.slice();
       result.epochs = result.history.length;
       const gflops = result.samplesPerSec * s.model.flopsPerSample / 1e9;
@@ -159,6 +176,7 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
   });
 
   $('btn-train').addEventListener('click', () => train());
+  $('btn-more').addEventListener('click', () => train({ more: true }));
   $('btn-pause').addEventListener('click', async () => {
     paused = !paused;
     $('btn-pause').textContent = paused ? 'Resume' : 'Pause';
