@@ -1,5 +1,5 @@
 // core.js — instantiates aevp.wasm and wraps its flat C API once: strings, structs and status
-// codes in, typed arrays and EngineErrors out. Used only by worker.js; knows no protocol.
+// codes in, typed arrays and EngineErrors out. Used only inside the worker; knows no protocol.
 
 import { EngineError } from './errors.js';
 
@@ -7,8 +7,6 @@ export { EngineError };
 
 // Status codes of core/aevp.h, by name, for messages and for the JS side's own errors.
 export const STATUS = ['ok', 'config', 'data', 'nomem', 'arg', 'diverged'];
-
-const STAGES = 7;
 
 export async function loadCore(wasmBytes) {
   let memory = null;
@@ -95,17 +93,21 @@ export async function loadCore(wasmBytes) {
       this.flopsPerSample = c.ae_flops_per_sample(this.ptr);
       this.traceSize = c.ae_trace_size(this.ptr);
       this.stages = this.#stageInfo();
+      this.latentStage = this.stages.findIndex((stage) => stage.name === 'latent'); // where the decoder starts
     }
 
     #stageInfo() {
-      // ae_stage in wasm32: const char *name; int h, w, c; size_t offset — 5 words.
+      // ae_stage in wasm32: const char *name; int h, w, c; size_t offset — 5 words. The stages lie
+      // end to end in the trace buffer, so the last one ends at ae_trace_size.
       return withBuffers([20], (info) => {
         const stages = [];
-        for (let s = 0; s < STAGES; s++) {
-          check(c.ae_stage_info(this.ptr, s, info));
+        for (let end = 0; end < this.traceSize;) {
+          check(c.ae_stage_info(this.ptr, stages.length, info));
           const w = u32();
           const i = info >> 2;
-          stages.push({ name: string(w[i]), shape: [w[i + 1], w[i + 2], w[i + 3]], offset: w[i + 4] });
+          const stage = { name: string(w[i]), shape: [w[i + 1], w[i + 2], w[i + 3]], offset: w[i + 4] };
+          end = stage.offset + stage.shape[0] * stage.shape[1] * stage.shape[2];
+          stages.push(stage);
         }
         return stages;
       });
@@ -198,7 +200,7 @@ export async function loadCore(wasmBytes) {
     compare(image, target) {
       this.#checkLength(image, this.inputSize, 'image');
       this.#checkLength(target, this.inputSize, 'target');
-      const [h, w, ch] = this.stages[6].shape;
+      const { h, w, c: ch } = this.config.input;
       return withBuffers([this.inputSize * 4, this.inputSize * 4], (a, b) => {
         f32().set(image, a >> 2);
         f32().set(target, b >> 2);
@@ -226,7 +228,7 @@ export async function loadCore(wasmBytes) {
       try {
         return withBuffers([this.traceSize * 4], (out) => {
           check(c.ae_trace_latent(this.ptr, z, out));
-          return this.#stagesFrom(f32().slice(out >> 2, (out >> 2) + this.traceSize), 2);
+          return this.#stagesFrom(f32().slice(out >> 2, (out >> 2) + this.traceSize), this.latentStage);
         });
       } finally {
         c.free(z);
@@ -291,11 +293,14 @@ export async function loadCore(wasmBytes) {
       }
     }
 
-    save(metadata) {
+    // The model file (ae_save); with optimizer: true a checkpoint (ae_save_checkpoint) that also
+    // holds the optimizer's state, so that training resumed from it goes on exactly.
+    save(metadata, { optimizer = false } = {}) {
       const meta = cString(JSON.stringify(metadata ?? {}));
+      const write = optimizer ? c.ae_save_checkpoint : c.ae_save;
       try {
         return withBuffers([4, 4], (outPtr, lenPtr) => {
-          check(c.ae_save(this.ptr, meta, outPtr, lenPtr));
+          check(write(this.ptr, meta, outPtr, lenPtr));
           const ptr = u32()[outPtr >> 2];
           const bytes = u8().slice(ptr, ptr + u32()[lenPtr >> 2]);
           c.ae_free(ptr);
@@ -432,7 +437,7 @@ export async function loadCore(wasmBytes) {
   function schema() {
     if (!schemaCache) {
       const ptr = c.ae_config_schema();
-      if (!ptr) check(3);
+      if (!ptr) throw new EngineError('nomem', 'out of memory: the engine could not write its config schema');
       schemaCache = JSON.parse(string(ptr));
     }
     return schemaCache;
