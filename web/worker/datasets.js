@@ -135,11 +135,13 @@ export async function loadDataset(core, name, requireIdle) {
     throw e;
   }
   freeDataset(core);
+  // An IDX file's data follows its 4-byte magic and one 4-byte size per dimension.
+  const header = (idx) => 4 + 4 * idx.rank;
   const split = (images, labels) => {
     // Labels are small and read by JS: they leave the heap; images stay there as uint8.
-    const labelCopy = labels.bytes.slice(8);
+    const labelCopy = labels.bytes.slice(header(labels));
     core.free(labels.ptr);
-    return { ptr: images.ptr, dataPtr: images.ptr + 16, count: images.dims[0], labels: labelCopy };
+    return { ptr: images.ptr, dataPtr: images.ptr + header(images), count: images.dims[0], labels: labelCopy };
   };
   const train = split(got.train_images, got.train_labels), test = split(got.test_images, got.test_labels);
   dataset = { name, displayName: spec.display_name, shape: spec.shape, classes: spec.classes, train, test, perm: 0 };
