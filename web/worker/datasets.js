@@ -149,6 +149,14 @@ export async function loadDataset(core, name, requireIdle) {
   return describeDataset(dataset);
 }
 
+// A model reads the data set's images only if its input has their shape.
+export function checkInputShape(m, d) {
+  const [h, w, c] = d.shape;
+  const { input } = m.config;
+  if (input.h !== h || input.w !== w || input.c !== c)
+    throw new EngineError('config', `config: input is ${input.h}x${input.w}x${input.c} but ${d.name} images are ${h}x${w}x${c}`);
+}
+
 // Pixels per image of the data set's shape [h, w, c].
 const imageSize = (d) => d.shape[0] * d.shape[1] * d.shape[2];
 

@@ -1,7 +1,7 @@
 // latent.js — the worker's latent-space analyses: the latent map (codes, unit statistics and PCA
 // of test images) and t-SNE run in slices with progress and cancel. Knows no protocol or training.
 import { EngineError } from '../errors.js';
-import { forTestImages } from './datasets.js';
+import { checkInputShape, forTestImages } from './datasets.js';
 import { PROGRESS_INTERVAL_MS, SLICE_MS, progress, yieldToInbox } from './messages.js';
 
 const MAP_MAX = 10000;   // the most test images on the latent map
@@ -28,6 +28,7 @@ function unitStats(z, count, dim) {
 export function latentMap(core, m, d, { count = 2000 }) {
   if (!Number.isInteger(count) || count < 2 || count > Math.min(MAP_MAX, d.test.count))
     throw new EngineError('arg', `the latent map takes 2..${Math.min(MAP_MAX, d.test.count)} test images (got ${count})`);
+  checkInputShape(m, d);
   const dim = m.latentDim, variational = Boolean(m.config.variational);
   const latents = new Float32Array(count * dim);
   const sigmaMean = variational ? new Float32Array(dim) : null;

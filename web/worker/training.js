@@ -1,6 +1,7 @@
 // training.js — the training run of the worker: the batch loop in slices, pause/resume/stop, the
 // epoch's evaluation, and the two-worker gradient exchange. Knows no protocol and no download.
 import { EngineError } from '../errors.js';
+import { checkInputShape } from './datasets.js';
 import { PROGRESS_INTERVAL_MS, SLICE_MS, progress, yieldToInbox } from './messages.js';
 
 const EVAL_CHUNK = 500; // test images evaluated between two looks at the inbox
@@ -150,10 +151,7 @@ async function epochRecord(m, d, epoch, sums, epochStart) {
 // ---------------------------------------------------------------- the run
 // Checks the run's arguments against the model and the data set; returns {epochs, limit}.
 function checkRun(m, d, epochRange, { epochs, limit }) {
-  const [h, w, c] = d.shape;
-  const { input } = m.config;
-  if (input.h !== h || input.w !== w || input.c !== c)
-    throw new EngineError('config', `config: input is ${input.h}x${input.w}x${input.c} but ${d.name} images are ${h}x${w}x${c}`);
+  checkInputShape(m, d);
   epochs = epochs ?? m.config.epochs;
   if (!Number.isInteger(epochs) || epochs < epochRange.min || epochs > epochRange.max)
     throw new EngineError('arg', `epochs must be an integer ${epochRange.min}..${epochRange.max} (got ${epochs})`);
