@@ -1,24 +1,31 @@
-// state.js — the share link: one table maps the page's state to a URL hash and back, with every
-// bad field explained; plus the optional weights blob. Pure state: no DOM, no engine, no drawing.
-import { DEFAULT_CONFIG } from './views/config.js';
+// state.js — the share link: one table, built from the engine's config schema, maps the page's state
+// to a URL hash and back, with every bad field explained; plus the optional weights blob. Pure
+// state: no DOM, no engine, no drawing. installSchema(schema) must run before the rest is used.
+import { defaults as schemaDefaults, getPath, setPath } from './lib/config-schema.js';
+import { pageFields } from './lib/config-fields.js';
 
 export const MAX_HASH_CHARS = 16384;  // parseHash refuses longer hashes as a whole
 export const MAX_LINK_BYTES = 8192;   // what we are willing to write: longer links break in chat apps and some servers
 const MAX_SHOWN = 40;                 // a value quoted in a message is cut to this many characters
 const MAX_ERRORS = 20;                // then one line counts the rest: a 16 KB hash could hold thousands
-const MAX_LATENT = 64;                // latent_grid 8 → 8×8
 const LATENT_LIMIT = 1e4;
 const WEIGHTS_VERSION = 1;
 const WEIGHTS_HEADER = 13;            // version u8, count u32, min f32, max f32 (little-endian)
+const DATASETS = ['mnist', 'fashion'];
+const TEST_IMAGES = 10000;
+
+// The config keys links had before the engine's schema: their fields always have a value in a
+// parsed link (absent: the default). A field whose key came later is in a parsed link only when
+// the link names it, and written whenever the state has it, so that a link says what it meant
+// even after a default moves (as init's did: a non-empty link without init means OLD_LINK_INIT).
+const FIRST_KEYS = ['f1', 'f2', 'g', 'act', 'loss', 'opt', 'lr', 'bs', 'ep', 'seed', 'vae', 'beta'];
+export const OLD_LINK_INIT = 'he';
 
 const deepFreeze = (o) => { for (const v of Object.values(o)) if (v && typeof v === 'object') deepFreeze(v); return Object.freeze(o); };
 
-export const DEFAULT_STATE = deepFreeze({
-  dataset: 'mnist',
-  config: structuredClone(DEFAULT_CONFIG),
-  view: { source: 'test', testIndex: 0, latent: null, noise: 0, occlusion: 0 },
-  weights: null,   // the `w` blob as text; decodeWeights turns it into numbers once the model's size is known
-});
+// Set by installSchema: the defaults, the table, the table by key, the largest latent (g max squared).
+export let DEFAULT_STATE = null;
+let FIELDS = [], BY_KEY = new Map(), MAX_LATENT = 0, CONFIG_DEFAULTS = null;
 
 // Decimal numbers only: Number() would also take '', ' 1', '0x10' and 'Infinity'.
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -34,30 +41,63 @@ const int = (min, max) => ({ kind: 'int', min, max, rule: `${min}..${max}` });
 const number = (min, max, minExclusive = false) => ({ kind: 'number', min, max, minExclusive, rule: `${minExclusive ? '>' : ''}${min}..${max}` });
 const choice = (...options) => ({ kind: 'choice', options, rule: `one of ${options.join(', ')}` });
 
-// One row per hash key, in the order they are written. get/set address the plain state object.
-const FIELDS = [
-  { key: 'd', ...choice('mnist', 'fashion'), get: (s) => s.dataset, set: (s, v) => { s.dataset = v; } },
-  { key: 'f1', ...int(1, 64), get: (s) => s.config.filters[0], set: (s, v) => { s.config.filters[0] = v; } },
-  { key: 'f2', ...int(1, 64), get: (s) => s.config.filters[1], set: (s, v) => { s.config.filters[1] = v; } },
-  { key: 'g', ...int(1, 8), get: (s) => s.config.latent_grid, set: (s, v) => { s.config.latent_grid = v; } },
-  { key: 'act', ...choice('relu', 'leaky_relu', 'elu', 'tanh'), get: (s) => s.config.activation, set: (s, v) => { s.config.activation = v; } },
-  { key: 'loss', ...choice('bce', 'mse'), get: (s) => s.config.loss, set: (s, v) => { s.config.loss = v; } },
-  { key: 'opt', ...choice('adam', 'sgd', 'rmsprop'), get: (s) => s.config.optimizer, set: (s, v) => { s.config.optimizer = v; } },
-  { key: 'lr', ...number(0, 10, true), get: (s) => s.config.learning_rate, set: (s, v) => { s.config.learning_rate = v; } },
-  { key: 'bs', ...int(1, 512), get: (s) => s.config.batch_size, set: (s, v) => { s.config.batch_size = v; } },
-  { key: 'ep', ...int(1, 1000), get: (s) => s.config.epochs, set: (s, v) => { s.config.epochs = v; } },
-  { key: 'seed', ...int(0, 4294967295), get: (s) => s.config.seed, set: (s, v) => { s.config.seed = v; } },
-  { key: 'vae', ...choice('0', '1'), get: (s) => (s.config.variational ? '1' : '0'), set: (s, v) => { s.config.variational = v === '1'; } },
-  { key: 'beta', ...number(0, 100), get: (s) => s.config.beta, set: (s, v) => { s.config.beta = v; } },
-  { key: 'src', ...choice('draw', 'test'), get: (s) => s.view.source, set: (s, v) => { s.view.source = v; } },
-  { key: 'img', ...int(0, 9999), get: (s) => s.view.testIndex, set: (s, v) => { s.view.testIndex = v; } },
-  { key: 'z', kind: 'latent', rule: `1..${MAX_LATENT} comma-separated numbers, each |v| <= ${LATENT_LIMIT}`,
-    get: (s) => s.view.latent, set: (s, v) => { s.view.latent = v; } },
-  { key: 'noise', ...number(0, 1), get: (s) => s.view.noise, set: (s, v) => { s.view.noise = v; } },
-  { key: 'occ', ...number(0, 1), get: (s) => s.view.occlusion, set: (s, v) => { s.view.occlusion = v; } },
-  { key: 'w', kind: 'blob', rule: 'base64url text', get: (s) => s.weights, set: (s, v) => { s.weights = v; } },
-];
-const BY_KEY = new Map(FIELDS.map((f) => [f.key, f]));
+// The link's reading of a schema leaf: a bool is written 0 or 1.
+function leafRule(leaf) {
+  if (leaf.type === 'bool') return choice('0', '1');
+  if (leaf.type === 'choice') return choice(...leaf.choices);
+  if (leaf.type === 'int') return { ...int(leaf.min, leaf.max), multipleOf: leaf.multipleOf };
+  return number(leaf.min, leaf.max, leaf.minExclusive);
+}
+
+// Builds the table from the engine's schema: one row per hash key, in the order they are written.
+// get/set address the plain state object.
+export function installSchema(schema) {
+  CONFIG_DEFAULTS = deepFreeze(schemaDefaults(schema));
+  const linked = pageFields(schema).filter((f) => f.key);
+  const configRows = linked.map((leaf) => {
+    const bool = leaf.type === 'bool';
+    return {
+      key: leaf.key, ...leafRule(leaf), sparse: !FIRST_KEYS.includes(leaf.key),
+      get: (s) => { const v = getPath(s.config, leaf.path); return bool && v !== undefined ? (v ? '1' : '0') : v; },
+      set: (s, v) => setPath(s.config, leaf.path, bool ? v === '1' : v),
+    };
+  });
+  FIELDS = [
+    { key: 'd', ...choice(...DATASETS), get: (s) => s.dataset, set: (s, v) => { s.dataset = v; } },
+    ...configRows.filter((r) => !r.sparse),
+    ...configRows.filter((r) => r.sparse),
+    { key: 'src', ...choice('draw', 'test'), get: (s) => s.view.source, set: (s, v) => { s.view.source = v; } },
+    { key: 'img', ...int(0, TEST_IMAGES - 1), get: (s) => s.view.testIndex, set: (s, v) => { s.view.testIndex = v; } },
+    { key: 'z', kind: 'latent', rule: '', get: (s) => s.view.latent, set: (s, v) => { s.view.latent = v; } },
+    { key: 'noise', ...number(0, 1), get: (s) => s.view.noise, set: (s, v) => { s.view.noise = v; } },
+    { key: 'occ', ...number(0, 1), get: (s) => s.view.occlusion, set: (s, v) => { s.view.occlusion = v; } },
+    { key: 'w', kind: 'blob', rule: 'base64url text', get: (s) => s.weights, set: (s, v) => { s.weights = v; } },
+  ];
+  const grid = linked.find((f) => f.key === 'g');
+  MAX_LATENT = grid.max * grid.max;
+  FIELDS.find((f) => f.key === 'z').rule = `1..${MAX_LATENT} comma-separated numbers, each |v| <= ${LATENT_LIMIT}`;
+  BY_KEY = new Map(FIELDS.map((f) => [f.key, f]));
+  const config = {};
+  for (const row of configRows) if (!row.sparse) row.set({ config }, row.get({ config: CONFIG_DEFAULTS }));
+  DEFAULT_STATE = deepFreeze({
+    dataset: DATASETS[0],
+    config,
+    view: { source: 'test', testIndex: 0, latent: null, noise: 0, occlusion: 0 },
+    weights: null,   // the `w` blob as text; decodeWeights turns it into numbers once the model's size is known
+  });
+}
+
+// The full config a parsed link means: the schema's defaults, the link's fields over them, and for
+// a non-empty link made before init existed, the init of its day.
+export function linkConfig(linked, { emptyLink = false } = {}) {
+  const config = { ...structuredClone(CONFIG_DEFAULTS), ...structuredClone(linked) };
+  if (!emptyLink && linked.init === undefined) config.init = OLD_LINK_INIT;
+  return config;
+}
+
+function requireSchema() {
+  if (!DEFAULT_STATE) throw new Error('state: installSchema(schema) has not run');
+}
 
 // {value} or {error: 'must be … (got …)'} for one raw hash value.
 function readValue(field, raw) {
@@ -71,6 +111,7 @@ function readValue(field, raw) {
       if (field.kind === 'int' && !Number.isInteger(v)) return { error: `must be a whole number ${field.rule} (got ${shown(raw)})` };
       if (!Number.isFinite(v) || (field.minExclusive ? v <= field.min : v < field.min) || v > field.max)
         return { error: `must be ${field.rule} (got ${shown(raw)})` };
+      if (field.multipleOf && v % field.multipleOf !== 0) return { error: `must be divisible by ${field.multipleOf} (got ${shown(raw)})` };
       return { value: v };
     }
     case 'latent': {
@@ -102,6 +143,7 @@ function writeValue(field, value) {
 // The state as a hash, e.g. '#g=2&lr=0.01'; '' for the defaults. Fields equal to the default are
 // left out so that links stay short. A state the parser would reject throws: that is a page bug.
 export function serializeHash(state) {
+  requireSchema();
   const params = new URLSearchParams();
   for (const field of FIELDS) {
     const value = fieldValue(field, state);
@@ -133,6 +175,7 @@ function fieldValue(field, state) {
 // value or repeated key adds one message and is skipped; the first occurrence of a key wins (as
 // URLSearchParams.get does), later ones are reported. A hash over 16 KB is refused as a whole.
 export function parseHash(hash) {
+  requireSchema();
   const state = structuredClone(DEFAULT_STATE);
   const errors = [];
   let text = typeof hash === 'string' ? hash : '';

@@ -1,12 +1,18 @@
 // state.test.mjs — the share link of web/state.js in Node: hash round trips, the message for every
 // kind of bad field, and the weights blob. The page's use of it (hashchange, the DOM) is not tested here.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 
 import {
-  DEFAULT_STATE, MAX_HASH_CHARS, MAX_LINK_BYTES, decodeWeights, encodeWeights, fitsInLink, listenHash, parseHash,
+  installSchema, DEFAULT_STATE, MAX_HASH_CHARS, MAX_LINK_BYTES, decodeWeights, encodeWeights, fitsInLink, listenHash, parseHash,
   serializeHash, writeHash,
 } from '../../web/state.js';
+
+// The share-link table is built from the engine's schema, read from the built aevp.wasm (dist/).
+const distDir = new URL('../../dist/', import.meta.url);
+const { loadCore } = await import(new URL('core.js', distDir));
+installSchema((await loadCore(await readFile(new URL('aevp.wasm', distDir)))).schema());
 
 const DEFAULT_PARAMS = 10674;   // the default model's parameter count
 

@@ -1,0 +1,253 @@
+// keep.js — keeping the work: the share link (address bar, Share button, opening a link), the
+// autosave and the restore, crash recovery and the worker switch (both a new engine), and the
+// order the page starts in (link, autosave, or a first-visit preset). Acts through the store.
+import * as autosave from '../autosave.js';
+import { createEngine } from '../engine.js';
+import { sameConfig } from '../lib/config-schema.js';
+import { WORKERS_KEY, openEngine, workerCount } from '../lib/engine-start.js';
+import { DEFAULT_STATE, decodeWeights, encodeWeights, fitsInLink, linkConfig, listenHash, parseHash, serializeHash, writeHash } from '../state.js';
+import { store } from './store.js';
+
+const $ = (id) => document.getElementById(id);
+const FIRST_PRESET = 'mnist-3x3';
+
+export function createKeep({ lossChart, pad, notices }) {
+  const s = store.state;
+  let hashTimer = 0, saveTimer = 0, recovering = false;
+
+  const newEngine = () => openEngine(createEngine, workerCount(localStorage, navigator.hardwareConcurrency));
+
+  function linkState() {
+    const config = s.config ?? s.model?.config ?? linkConfig({}, { emptyLink: true });
+    const { input, ...rest } = config;
+    return {
+      dataset: s.dataset?.name ?? DEFAULT_STATE.dataset,
+      config: rest,
+      view: {
+        source: s.source,
+        testIndex: s.testIndex,
+        latent: s.slidersMoved && s.code ? Array.from(s.code) : null,
+        noise: s.noise,
+        occlusion: s.occlusion,
+      },
+      weights: null,
+    };
+  }
+
+  // The address bar and the autosave follow the user's work (debounced: sliders move fast).
+  function viewChanged() {
+    if (s.restoring) return;
+    clearTimeout(hashTimer);
+    hashTimer = setTimeout(() => writeHash(window, linkState()), 250);
+    if (!s.training) {
+      clearTimeout(saveTimer);
+      saveTimer = setTimeout(() => saveNow(), 600);
+    }
+  }
+
+  async function saveNow(extra = {}) {
+    if (s.restoring || s.engineDead || !s.model || !s.dataset) return;
+    try {
+      const modelFile = await s.engine.save({ dataset: s.dataset.name });
+      await autosave.save({
+        dataset: s.dataset.name,
+        config: s.config ?? s.model.config,
+        modelFile,
+        history: s.history,
+        chart: lossChart.data(),
+        runs: s.runs,
+        runNumber: s.runNumber,
+        view: linkState().view,
+        drawing: Array.from(pad.getImage()),
+        interrupted: null,
+        ...extra,
+      });
+    } catch (e) {
+      notices.error(e.message);
+    }
+  }
+
+  async function presetWeights(preset) {
+    const response = await fetch(`presets/${preset.file}`);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  // Applies a parsed link: data set, configuration (and weights if the link has them), view.
+  async function applyLink({ state: link, errors }, { emptyLink = false } = {}) {
+    if (errors.length) notices.error(`${errors.join('; ')}. The rest of the link was applied.`);
+    // The view first, so that the data set arrives with the link's test image already chosen.
+    await store.update({ source: link.view.source, noise: link.view.noise, occlusion: link.view.occlusion, testIndex: link.view.testIndex });
+    if (!s.dataset || s.dataset.name !== link.dataset) await store.update({ datasetWanted: { name: link.dataset } });
+    await store.update({ configWanted: { config: linkConfig(link.config, { emptyLink }) } });
+    const config = s.config;
+    if (config) {
+      const same = s.model && sameConfig(s.schema, s.model.config, config, ['epochs']);
+      if (link.weights) {
+        try {
+          const model = await s.engine.configure(config);
+          await s.engine.setWeights(await decodeWeights(link.weights, model.params));
+          await store.update({ model });
+        } catch (e) {
+          notices.error(`The weights in this link could not be used (${e.message}); the model has the link's settings but is untrained.`);
+          await store.update({ model: await s.engine.configure(config) });
+        }
+      } else if (!same) {
+        // A preset's own settings (say, a link made from one) open its trained weights.
+        const preset = s.presets.find((p) => p.dataset === link.dataset && p.config &&
+          sameConfig(s.schema, linkConfig(p.config), config, ['epochs']));
+        const model = preset ? await s.engine.load(await presetWeights(preset)) : await s.engine.configure(config);
+        await store.update({ model });
+      }
+    }
+    if (s.dataset && s.testIndex >= s.dataset.test) await store.update({ testIndex: s.dataset.test - 1 });
+    if (link.view.latent && s.model && link.view.latent.length === s.model.latentDim)
+      await store.update({ code: Float32Array.from(link.view.latent), slidersMoved: true });
+  }
+
+  async function restore(record) {
+    await store.update({ datasetWanted: { name: record.dataset } });
+    if (s.dataset?.name !== record.dataset) return false;
+    try {
+      await store.update({ model: await s.engine.load(record.modelFile) });
+    } catch (e) {
+      notices.error(`The saved model could not be restored (${e.message}); starting from a trained preset instead.`);
+      return false;
+    }
+    await store.update({ configWanted: { config: record.config } });
+    const runs = record.runs ?? [];
+    await store.update({ runs, runNumber: record.runNumber ?? runs.length, history: record.history ?? [] });
+    lossChart.restore(record.chart);
+    if (record.drawing?.length === pad.getImage().length) {
+      pad.setImage(Float32Array.from(record.drawing));
+      await store.update({ drawing: s.drawing + 1 });
+    }
+    await applyLink({ state: { dataset: record.dataset, config: record.config, view: record.view }, errors: [] });
+    return true;
+  }
+
+  async function firstVisit() {
+    const first = s.presets.find((p) => p.name === FIRST_PRESET) ?? s.presets[0];
+    if (first) { await store.update({ presetWanted: { name: first.name } }); return; }
+    await store.update({ datasetWanted: { name: DEFAULT_STATE.dataset } });
+    if (!s.dataset) return;
+    await store.update({ model: await s.engine.configure(linkConfig({}, { emptyLink: true })) });
+    await store.update({ testIndex: Math.floor(Math.random() * s.dataset.test) });
+  }
+
+  // The worker died (a trap, out of memory): a new one takes over with the last autosave.
+  async function recover(message) {
+    if (recovering) return;
+    recovering = true;
+    notices.error(`The engine stopped (${message}). It was restarted and your last autosave restored; ` +
+      'anything after it (at most the current epoch) was lost.');
+    notices.status('Restarting the engine…');
+    // Until the new engine answers, nothing is asked of the old one.
+    await store.update({ engineDead: true, restoring: true, model: null, dataset: null }).catch(() => {});
+    try {
+      await store.update({ engine: await newEngine(), engineDead: false });
+      const saved = await autosave.load();
+      if (!saved || !(await restore(saved))) await firstVisit();
+      notices.status('Engine restarted: your last autosave is restored');
+    } catch (e) {
+      notices.error(`The engine could not be restarted: ${e.message}. Reload the page.`);
+    } finally {
+      recovering = false;
+      await store.update({ restoring: false });
+    }
+  }
+
+  // A new worker count means a new engine: the model moves over through a model file.
+  async function switchWorkers() {
+    if (s.training) return;
+    localStorage.setItem(WORKERS_KEY, $('workers').value);
+    const bytes = s.model ? await s.engine.save({}) : null;
+    const old = s.engine;
+    await store.update({ restoring: true });
+    try {
+      const engine = await newEngine();
+      old.onCrash = null;
+      await old.dispose().catch(() => {});
+      await store.update({ engine, model: null });    // the data set is loaded into it again
+      if (bytes) await store.update({ model: await engine.load(bytes) });
+      notices.status(`Training will use ${engine.workers} worker${engine.workers === 1 ? '' : 's'}`);
+    } catch (e) {
+      notices.error(`Could not switch workers: ${e.message}`);
+    } finally {
+      await store.update({ restoring: false });
+    }
+  }
+
+  async function share() {
+    const note = $('share-note');
+    let hash = serializeHash(linkState());
+    let message = 'Link copied: it opens this data set, configuration and view.';
+    if ($('share-weights').checked && s.model) {
+      const w = await encodeWeights(await s.engine.getWeights());
+      const withWeights = serializeHash({ ...linkState(), weights: w });
+      if (fitsInLink(withWeights)) {
+        hash = withWeights;
+        message = `Link copied with the weights (${(withWeights.length / 1024).toFixed(1)} KB): it opens this very model.`;
+      } else {
+        message = `The weights of this model do not fit in a link (${(withWeights.length / 1024).toFixed(1)} KB; links stay under 8 KB), so the link has the settings only. Export the model file to share the weights.`;
+      }
+    }
+    const url = location.href.replace(/#.*$/, '') + hash;
+    try {
+      await navigator.clipboard.writeText(url);
+    } catch {
+      message = `Copy this link: ${url}`;
+    }
+    note.textContent = message;
+    note.hidden = false;
+  }
+
+  // The order of a start: a link wins over the autosave; the autosave over the first-visit preset.
+  async function start() {
+    const saved = await autosave.load();
+    let ready = false;
+    if (location.hash.length > 1) {
+      const parsed = parseHash(location.hash);
+      if (saved && saved.dataset === parsed.state.dataset) ready = await restore(saved);
+      await applyLink(parsed);
+      ready = true;
+    } else if (saved) {
+      ready = await restore(saved);
+    }
+    if (!ready) await firstVisit();
+    await store.update({ restoring: false });
+    const interrupted = !location.hash && saved?.interrupted;
+    if (interrupted && interrupted.epochsDone < interrupted.epochs && ready) store.update({ trainWanted: { resume: interrupted } });
+  }
+
+  store.on('engine', (engine) => {
+    if (!engine) return;
+    engine.onCrash = (message) => recover(message);
+    $('workers').value = String(engine.workers);
+  });
+  // The config alone does not move the address bar: a reload with an empty hash resumes a run.
+  store.on(['source', 'testIndex', 'noise', 'occlusion', 'slidersMoved', 'drawing'], () => viewChanged());
+  store.on('model', () => { if (!s.training) viewChanged(); });
+  store.on('code', () => { if (s.slidersMoved) viewChanged(); });
+  // The last completed epoch is what a reload resumes from; the end of a run is saved as is.
+  store.on('history', (history) => {
+    if (s.training && history.length) return saveNow({ interrupted: { epochsDone: history.at(-1).epoch, epochs: s.epochsPlanned } });
+  });
+  store.on('training', (on) => (on ? undefined : saveNow({ interrupted: null })));
+
+  // Leaving the page: save what the debounce may still hold (best effort; IndexedDB is async).
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden' && !s.training && saveTimer) {
+      clearTimeout(saveTimer);
+      saveTimer = 0;
+      saveNow();
+    }
+  });
+  $('btn-share').addEventListener('click', () => share());
+  $('workers').addEventListener('change', () => switchWorkers());
+  listenHash(window, (parsed) => {
+    if (s.training) { notices.error('This link was not applied while training: stop the run, then reload the link.'); return; }
+    applyLink(parsed, { emptyLink: location.hash.length <= 1 });
+  });
+
+  return { start };
+}

@@ -1,0 +1,171 @@
+// training.js — the configuration and training panel: the config form and the model's facts, the
+// run (train, pause, stop, its progress and loss chart) and the list of completed runs.
+// A new model is store.update({model}); the other panels follow it.
+import { latestWins } from '../lib/latest.js';
+import { minutes, renderFacts, renderRuns } from '../views/runs.js';
+import { store } from './store.js';
+
+const $ = (id) => document.getElementById(id);
+const DEFAULT_GFLOPS = 10;            // speed assumed for estimates before the first run here
+const GFLOPS_KEY = 'aevp.measuredGflops';
+
+function measuredGflops() {
+  const v = Number(localStorage.getItem(GFLOPS_KEY));
+  return Number.isFinite(v) && v > 0 ? v : null;
+}
+
+export function createTraining({ form, lossChart, runsChart, notices }) {
+  const s = store.state;
+  let formText = '';                  // the config the form last reported, as JSON
+
+  // The form reads a config (or null while a field is invalid) into the store.
+  function formRead({ config }) {
+    formText = JSON.stringify(config);
+    return store.update({ config });
+  }
+
+  const describe = latestWins(async (config, { superseded }) => {
+    $('btn-train').disabled = !config || s.training || !s.dataset;
+    if (!config || !s.engine || s.engineDead || !s.dataset) return;
+    try {
+      const described = await s.engine.describe(config);
+      if (superseded()) return;
+      showFacts(described, config);
+    } catch (e) {
+      if (superseded()) return;
+      if (!form.showEngineError(e.message)) notices.error(e.message);
+      $('btn-train').disabled = true;
+    }
+  });
+
+  function showFacts(described, config) {
+    const gflops = measuredGflops() ?? DEFAULT_GFLOPS;
+    const perEpoch = s.dataset.train * described.flopsPerSample / (gflops * 1e9);
+    renderFacts($('model-facts'), [
+      ['parameters', described.params.toLocaleString('en')],
+      ['latent', `${described.latentDim} numbers (${config.latent_grid}×${config.latent_grid})`],
+      ['work', `${(described.flopsPerSample / 1e6).toFixed(2)} MFLOP per training image`],
+      ['estimate', `≈ ${minutes(perEpoch)} per epoch, ${minutes(perEpoch * config.epochs)} in all` +
+        (measuredGflops() ? ' (at the speed measured here)' : ' (refined after your first run)')],
+    ]);
+  }
+
+  function setTraining(on) {
+    $('workers').disabled = on;
+    $('btn-train').disabled = on;
+    $('btn-pause').disabled = !on;
+    $('btn-stop').disabled = !on;
+    $('btn-pause').textContent = 'Pause';
+    form.setDisabled(on);
+    for (const r of document.querySelectorAll('input[name=dataset]')) r.disabled = on;
+    return store.update({ training: on });
+  }
+
+  let paused = false;
+  function onProgress(e) {
+    if (e.kind === 'batch') {
+      const x = s.epochOffset + e.epoch - 1 + e.batch / e.batches;
+      const vae = s.model?.config.variational;
+      if (vae) lossChart.addTrain(x, e.recon, e.kl);
+      else lossChart.addTrain(x, e.loss);
+      $('train-bar').value = x / s.epochsPlanned;
+      $('train-numbers').textContent =
+        `epoch ${s.epochOffset + e.epoch}/${s.epochsPlanned} · batch ${e.batch}/${e.batches} · ` +
+        (vae ? `reconstruction ${e.recon.toFixed(4)} · KL ${e.kl.toFixed(2)} nats\n` : `loss ${e.loss.toFixed(4)}\n`) +
+        `${Math.round(e.samplesPerSec).toLocaleString('en')} images/s · ${minutes(e.eta)} left`;
+      store.update({ progress: e });
+    } else if (e.kind === 'diverged') {
+      paused = true;
+      $('btn-pause').textContent = 'Resume';
+      notices.status('Paused: the training diverged');
+      notices.error(`${e.message} Training is paused at epoch ${s.epochOffset + e.epoch}, batch ${e.batch}: press Stop, ` +
+        'lower the learning rate and train again (or Resume to retry the batch).');
+    } else if (e.kind === 'epoch') {
+      const record = { ...e, epoch: s.epochOffset + e.epoch };
+      if (record.valKl !== undefined) lossChart.addValidation(record.epoch, record.valRecon, record.valKl);
+      else lossChart.addValidation(record.epoch, record.valLoss);
+      // Finite numbers can still mean a lost run: worse than the mean image is worse than guessing.
+      if (record.collapsed)
+        notices.error(`Epoch ${record.epoch}: the validation loss ${record.valLoss.toFixed(4)} is worse than ` +
+          `predicting the average training image for every input (${record.baselineLoss.toFixed(4)}): the model ` +
+          'is not using its input yet. Early in a short run that can pass; if it stays, the run has collapsed: ' +
+          'stop, lower the learning rate and train again.');
+      store.update({ history: [...s.history, record] });
+    }
+  }
+
+  function describeRun(config) {
+    const base = s.runs[0]?.config;
+    if (!base) return `F[${config.filters}] g${config.latent_grid} ${config.activation} ${config.optimizer} lr ${config.learning_rate}` +
+      (config.variational ? ` VAE β ${config.beta}` : '');
+    const diff = [];
+    for (const key of Object.keys(config)) {
+      if (JSON.stringify(config[key]) !== JSON.stringify(base[key])) diff.push(`${key} ${JSON.stringify(config[key])}`);
+    }
+    return diff.length ? diff.join(', ') : 'same as #1';
+  }
+
+  // resume: {epochsDone} to go on with the current model and history after a reload.
+  async function train({ resume = null } = {}) {
+    const { config } = form.read();
+    if (!config) return;
+    notices.clearError();
+    paused = false;
+    await setTraining(true);
+    if (!resume) {
+      lossChart.reset();
+      lossChart.setVariational(Boolean(config.variational));
+    }
+    await store.update({ history: resume ? s.history : [], epochOffset: resume ? resume.epochsDone : 0, epochsPlanned: config.epochs });
+    try {
+      if (!resume) await store.update({ model: await s.engine.configure(config) });
+      notices.status(resume ? `Resuming the interrupted run after epoch ${resume.epochsDone}…` : 'Training…');
+      const result = await s.engine.train({ epochs: config.epochs - s.epochOffset, onProgress });
+      result.history = s.history.slice();
+      result.epochs = result.history.length;
+      const gflops = result.samplesPerSec * s.model.flopsPerSample / 1e9;
+      if (result.samples > 5000) localStorage.setItem(GFLOPS_KEY, String(gflops));
+      if (result.history.length) {
+        const number = s.runNumber + 1;
+        await store.update({ runNumber: number, runs: [...s.runs, { number, config: s.model.config, history: result.history,
+                                                                    label: describeRun(s.model.config) }] });
+      }
+      const speed = `${Math.round(result.samplesPerSec).toLocaleString('en')} images/s`;
+      notices.status(result.epochs
+        ? `Trained ${result.epochs} epoch${result.epochs === 1 ? '' : 's'} at ${speed}`
+        : `Stopped after ${result.samples.toLocaleString('en')} images (${speed}); no epoch finished`);
+    } catch (e) {
+      if (e.code !== 'crashed') {
+        notices.error(`Training stopped: ${e.message}`);
+        notices.status('Training stopped');
+      }
+    } finally {
+      await setTraining(false);
+      describe(form.read().config);
+    }
+  }
+
+  // Another panel wants this config in the form (a model file, a preset, a link, an autosave).
+  store.on('configWanted', (wanted) => {
+    if (!wanted) return;
+    const read = form.write(wanted.config);
+    if (JSON.stringify(read.config) !== formText) return formRead(read);
+  });
+  store.on(['config', 'dataset', 'engine', 'engineDead'], () => describe(s.config));
+  store.on('trainWanted', (wanted) => { if (wanted) train(wanted); });
+  store.on('runs', (runs) => {
+    runsChart.render(runs);
+    renderRuns($('runs'), runs);
+  });
+
+  $('btn-train').addEventListener('click', () => train());
+  $('btn-pause').addEventListener('click', async () => {
+    paused = !paused;
+    $('btn-pause').textContent = paused ? 'Resume' : 'Pause';
+    notices.status(paused ? 'Paused' : 'Training…');
+    await (paused ? s.engine.pause() : s.engine.resume());
+  });
+  $('btn-stop').addEventListener('click', () => s.engine.stop());
+
+  return { handlers: { onChange: formRead }, start: () => formRead(form.write({})) };
+}
