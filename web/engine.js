@@ -184,15 +184,16 @@ class Engine {
   // The engine's config schema ({fields: [{name, type, min, max, choices, default, rule, help}]}):
   // asked once, then the same promise.
   schema() {
-    this.#schema ??= this.request('schema').then(({ schema }) => schema);
+    // A failed ask (the worker crashed) is not kept: the next call asks again.
+    this.#schema ??= this.request('schema').then(({ schema }) => schema, (error) => {
+      this.#schema = null;
+      throw error;
+    });
     return this.#schema;
   }
 
   // The sizes of a config ({config, params, flopsPerSample, ...}) without touching the model.
   describe(config = {}) { return this.request('describe', { config }); }
-
-  // {count, min, max, mean, std} per latent unit over the first `count` test images.
-  latentStats({ count = 1000 } = {}) { return this.request('latentStats', { count }); }
 
   // The latent map of the first `count` test images (2..10,000): {count, dim, latents, labels,
   // pca: {mean, components, variance, proj}, pcaMs, stats: {min, max, mean, std, sigmaMean}}.
@@ -241,7 +242,11 @@ class Engine {
   }
 
   // The model as safetensors bytes (Uint8Array); metadata: extra string fields for the header.
-  async save(metadata = {}) { return (await this.request('save', { metadata })).bytes; }
+  // With { optimizer: true } the file is a checkpoint that also holds the optimizer's state (its
+  // moments and step count): load() of it and training go on exactly where this model is now.
+  async save(metadata = {}, { optimizer = false } = {}) {
+    return (await this.request('save', { metadata, optimizer })).bytes;
+  }
 
   // The worker's WASM memory: {bytes: its size, used: bytes allocated by malloc now}.
   heap() { return this.request('heap'); }
