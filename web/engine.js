@@ -137,6 +137,13 @@ class Engine {
     return this.#all('configure', { config });
   }
 
+  // The current model kept — weights and optimizer state — with the config's training settings
+  // (learning rate, optimizer, schedule, epochs, ...); the next train() is a new run of it. A config
+  // of another architecture is refused with the tensor that does not fit, and the model stays.
+  trainFurther(config = {}) {
+    return this.#all('trainFurther', { config });
+  }
+
   // Resolves when the run ends (all epochs, or stop) with {epochs, history, samplesPerSec, ...};
   // onProgress gets {kind: 'batch', ...} about every 100 ms, {kind: 'epoch', ...} per epoch, and
   // {kind: 'diverged', message} when a batch diverges (the run pauses, the weights are kept).

@@ -60,6 +60,19 @@ async function handle(core, msg) {
       replaceModel(new core.Model(JSON.stringify(config)));
       return describeModel(model);
     }
+    case 'trainFurther': {
+      // The current model, weights and optimizer state, under the config's training settings: a
+      // checkpoint of it read back with the config's fields. A changed architecture does not fit
+      // the tensors and is refused; the model stays as it was.
+      requireIdle('change the settings');
+      const { config } = msg;
+      if (config === null || typeof config !== 'object' || Array.isArray(config))
+        throw new EngineError('config', 'config: must be an object');
+      const next = new core.Model(JSON.stringify(config), requireModel().save({}, { optimizer: true }));
+      next.beginRun();
+      replaceModel(next);
+      return describeModel(model);
+    }
     case 'describe': {
       // Sizes of a config without replacing the current model: for the config panel.
       const probe = new core.Model(JSON.stringify(msg.config ?? {}));

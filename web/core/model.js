@@ -6,18 +6,24 @@ import { EngineError } from '../errors.js';
 export function defineModel({ c, u8, u32, i32, f32, f64, string, malloc, withBuffers, check, cString, copyIn }) {
   class Model {
     // From a config JSON string, or (bytes given) from a model file: ae_load checks it strictly.
+    // Both given: the file with those config fields replaced (ae_load_with), its tensors checked
+    // against the changed config.
     constructor(configJson, fileBytes = null) {
       const source = fileBytes ? copyIn(fileBytes) : cString(configJson);
+      const overrides = fileBytes && configJson ? cString(configJson) : 0;
       try {
         const status = malloc(4);
         try {
-          this.ptr = fileBytes ? c.ae_load(source, fileBytes.length, status) : c.ae_create(source, status);
+          this.ptr = !fileBytes ? c.ae_create(source, status)
+            : overrides ? c.ae_load_with(source, fileBytes.length, overrides, status)
+              : c.ae_load(source, fileBytes.length, status);
           if (!this.ptr) check(i32()[status >> 2] || 1);
         } finally {
           c.free(status);
         }
       } finally {
         c.free(source);
+        if (overrides) c.free(overrides);
       }
       this.config = JSON.parse(string(c.ae_config_json(this.ptr)));
       this.inputSize = c.ae_input_size(this.ptr);
@@ -102,6 +108,8 @@ export function defineModel({ c, u8, u32, i32, f32, f64, string, malloc, withBuf
     get steps() { return c.ae_steps(this.ptr); }
     // The run's length for a cosine or one-cycle schedule: steps per epoch times the epochs.
     planRun(stepsPerEpoch) { check(c.ae_plan_run(this.ptr, stepsPerEpoch)); }
+    // A new run begins at this step: the schedule starts again (a model trained further).
+    beginRun() { check(c.ae_begin_run(this.ptr)); }
     get learningRate() { return c.ae_learning_rate(this.ptr); }
 
     evaluateU8(imagesPtr, n) {

@@ -48,7 +48,8 @@ export function createKeep({ lossChart, pad, notices }) {
   async function saveNow(extra = {}) {
     if (s.restoring || s.engineDead || !s.model || !s.dataset) return;
     try {
-      const modelFile = await s.engine.save({ dataset: s.dataset.name });
+      // A checkpoint: a run resumed after a reload goes on with the optimizer's moments, not from zero.
+      const modelFile = await s.engine.save({ dataset: s.dataset.name }, { optimizer: true });
       await autosave.save({
         dataset: s.dataset.name,
         config: s.config ?? s.model.config,
@@ -160,7 +161,7 @@ export function createKeep({ lossChart, pad, notices }) {
   async function switchWorkers() {
     if (s.training) return;
     localStorage.setItem(WORKERS_KEY, $('workers').value);
-    const bytes = s.model ? await s.engine.save({}) : null;
+    const bytes = s.model ? await s.engine.save({}, { optimizer: true }) : null;
     const old = s.engine;
     await store.update({ restoring: true });
     try {
