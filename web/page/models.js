@@ -60,7 +60,7 @@ export function createModels({ presetButtons, notices }) {
       await store.update({ model });
       store.update({ presetActive: p.name });
       const ms = performance.now() - t0;
-      if (!s.training) $('train-numbers').textContent = `${p.title} is loaded, trained for ${p.epochs} epochs. Train starts a new run from fresh weights with the settings above.`;
+      if (!s.training) $('train-numbers').textContent = `${p.title} is loaded, trained for ${p.epochs} epochs. Train starts a new run from fresh weights with the settings above; Train more goes on from this model.`;
       notices.status(`${p.title}: ready in ${Math.round(ms)} ms`);
     } catch (e) {
       notices.error(`The preset "${p.title}" could not be loaded: ${e.message}`);
@@ -108,7 +108,7 @@ export function createModels({ presetButtons, notices }) {
       await store.update({ configWanted: { config: model.config } });
       await store.update({ model });
       notices.status(`Loaded ${file.name}`);
-      $('train-numbers').textContent = `${file.name} is loaded. Train starts a new run from fresh weights with the settings above.`;
+      $('train-numbers').textContent = `${file.name} is loaded. Train starts a new run from fresh weights with the settings above; Train more goes on from this model.`;
     } catch (e) {
       notices.error(`${file.name} was not loaded: ${e.message}. The current model is unchanged.`);
     }

@@ -169,6 +169,8 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
     if (JSON.stringify(read.config) !== formText) return formRead(read);
   });
   store.on(['config', 'dataset', 'engine', 'engineDead'], () => describe(s.config));
+  // Train more needs a model to go on from: a preset, a file or a run loaded after the form was read.
+  store.on(['model', 'training'], () => { $('btn-more').disabled = !s.config || s.training || !s.dataset || !s.model; });
   store.on('trainWanted', (wanted) => { if (wanted) train(wanted); });
   store.on('runs', (runs) => {
     runsChart.render(runs);
