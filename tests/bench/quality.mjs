@@ -51,15 +51,22 @@ const runs = [
 
 const log = (text) => process.stderr.write(`quality: ${text}\n`);
 
+const children = new Set();
+
 // Lines of JSON from a child process, one callback per object; rejects with its stderr on failure.
 function jsonLines(command, args, onRow) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
     let stderr = '';
     child.stderr.on('data', (d) => { stderr += d; });
     createInterface({ input: child.stdout }).on('line', (line) => { if (line.trim()) onRow(JSON.parse(line)); });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stderr) : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.trim()}`))));
+    child.on('close', (code) => {
+      children.delete(child);
+      if (code === 0) resolve(stderr);
+      else reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.trim()}`));
+    });
   });
 }
 
@@ -128,27 +135,49 @@ async function runTorch(run, seed) {
   return { rows, version: header?.torch };
 }
 
-// Two queues, each one process at a time: AeVP's runs and PyTorch's, side by side.
+// Two slots, so at most two processes at a time (AeVP's and PyTorch's side by side), seed by seed:
+// a run stopped early (SIGINT/SIGTERM) still prints the table of the seeds it completed.
 const started = performance.now();
-const jobs = runs.flatMap((run) => seeds.map((seed) => ({ run, seed })));
+const jobs = seeds.flatMap((seed) => runs.flatMap((run) => [{ side: 'aevp', run, seed }, { side: 'torch', run, seed }]));
 let torchVersion = null;
 const results = {};
-const aevpQueue = (async () => {
-  for (const { run, seed } of jobs) (results[`${run.data}/${seed}`] ??= {}).aevp = await runAevp(run, seed);
-})();
-const torchQueue = (async () => {
-  for (const { run, seed } of jobs) {
-    const { rows, version } = await runTorch(run, seed);
-    (results[`${run.data}/${seed}`] ??= {}).torch = rows;
-    torchVersion = version;
+async function slot() {
+  for (let job = jobs.shift(); job; job = jobs.shift()) {
+    const key = `${job.run.data}/${job.seed}`;
+    if (job.side === 'aevp') {
+      (results[key] ??= {}).aevp = await runAevp(job.run, job.seed);
+    } else {
+      const { rows, version } = await runTorch(job.run, job.seed);
+      (results[key] ??= {}).torch = rows;
+      torchVersion = version;
+    }
+    log(`${job.side} ${key}: ${JSON.stringify(results[key][job.side].map(({ epoch, bce }) => ({ epoch, bce })))}`);
   }
-})();
+}
+let stoppedEarly = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    stoppedEarly = true;
+    jobs.length = 0;
+    for (const child of children) child.kill('SIGTERM');
+  });
+}
 try {
-  await Promise.all([aevpQueue, torchQueue]);
+  await Promise.allSettled([slot(), slot()]).then((outcomes) => {
+    const failed = outcomes.find((o) => o.status === 'rejected');
+    if (failed && !stoppedEarly) throw failed.reason;
+  });
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
 const wallSeconds = (performance.now() - started) / 1000;
+const completeSeeds = seeds.filter((seed) => runs.every((run) => results[`${run.data}/${seed}`]?.aevp &&
+                                                                  results[`${run.data}/${seed}`]?.torch));
+if (!completeSeeds.length) { console.error('quality: stopped before any seed was complete'); process.exit(1); }
+if (completeSeeds.length < seeds.length) {
+  log(`stopped early: the table has the complete seed${completeSeeds.length > 1 ? 's' : ''} ${completeSeeds.join(', ')} only`);
+  seeds.splice(0, seeds.length, ...completeSeeds);
+}
 
 function median(values) {
   const s = [...values].sort((a, b) => a - b);
@@ -173,7 +202,7 @@ const verdict = `AeVP's median val BCE is ${allWithin ? '' : 'NOT '}within 1 % o
 
 if (flags.json) {
   console.log(JSON.stringify({ seeds, limit, torch: torchVersion, machine, wall_seconds: wallSeconds, table,
-                               all_within_bar: allWithin, verdict, runs: results }));
+                               all_within_bar: allWithin, verdict, stopped_early: stoppedEarly, runs: results }));
 } else {
   const f = (v, d) => v.toFixed(d);
   console.log(`Learning quality, AeVP (init "pytorch") beside PyTorch ${torchVersion} (default init, 1 thread): ` +
@@ -192,5 +221,6 @@ if (flags.json) {
   for (const r of table)
     console.log(`  ${r.data} epoch ${r.epoch}: ${r.aevp.per_seed_bce.map((v) => f(v, 4)).join(' ')}; ${r.torch.per_seed_bce.map((v) => f(v, 4)).join(' ')}`);
   console.log(`\n${verdict}.`);
+  if (stoppedEarly) console.log(`Stopped early: only the seeds that completed every run are in the table (${seeds.join(', ')}).`);
   console.log(`Machine: ${machine.cpu}, ${machine.cores} cores; wall time ${f(wallSeconds, 0)} s.`);
 }
