@@ -3,7 +3,7 @@
 // Not the latent map (latent.js) nor the interpolation (interpolation.js): they follow the store.
 import { gaussian } from '../lib/latent.js';
 import { latestWins } from '../lib/latest.js';
-import { corrupt } from '../views/draw.js';
+import { corrupt } from '../lib/image.js';
 import { store } from './store.js';
 
 const $ = (id) => document.getElementById(id);
