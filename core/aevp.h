@@ -91,9 +91,10 @@ double ae_learning_rate(const ae_model *m);
 void ae_last_terms(const ae_model *m, double *recon, double *kl);
 
 // Means over n images of: the loss (for a VAE recon + beta * kl / P, at z = mu), MSE, PSNR (dB,
-// pixel range 1), SSIM, and the KL (nats per image; 0 for a plain autoencoder).
+// pixel range 1), SSIM, the KL (nats per image; 0 for a plain autoencoder), and recon, the
+// reconstruction term of the loss alone (the loss itself for a plain autoencoder).
 typedef struct {
-    double loss, mse, psnr, ssim, kl;
+    double loss, mse, psnr, ssim, kl, recon;
 } ae_metrics;
 int ae_evaluate(ae_model *m, const float *images, int n, ae_metrics *out);
 int ae_evaluate_u8(ae_model *m, const uint8_t *images, int n, ae_metrics *out);

@@ -188,7 +188,7 @@ static void run_chunks(ae_model *m, int n, const chunked *c) {
     }
 }
 
-// Sums per-image metrics for a chunk: loss, mse, psnr, ssim, kl.
+// Sums per-image metrics for a chunk: loss, mse, psnr, ssim, kl, recon.
 static void take_metrics(ae_model *m, int start, int n, void *ctx) {
     double *sums = ctx;
     int size = model_input_size(m), latent = m->latent_dim;
@@ -204,6 +204,7 @@ static void take_metrics(ae_model *m, int start, int n, void *ctx) {
         sums[2] += metrics_psnr(mse);
         sums[3] += metrics_ssim(recon + o, target + o, m->cfg.input_h, m->cfg.input_w, m->cfg.input_c);
         sums[4] += kl;
+        sums[5] += recon_loss;
     }
 }
 
@@ -211,7 +212,7 @@ static int evaluate(ae_model *m, const float *images, const uint8_t *bytes, int 
     REQUIRE(m && out, "no model or result");
     REQUIRE(images || bytes, "no images");
     REQUIRE(n >= 1, "evaluate needs at least one image (got %d)", n);
-    double sums[5] = {0, 0, 0, 0, 0};
+    double sums[6] = {0, 0, 0, 0, 0, 0};
     chunked c = {images, bytes, (size_t)model_input_size(m), 0, LAYER_OUT, take_metrics, sums};
     run_chunks(m, n, &c);
     out->loss = sums[0] / n;
@@ -219,6 +220,7 @@ static int evaluate(ae_model *m, const float *images, const uint8_t *bytes, int 
     out->psnr = sums[2] / n;
     out->ssim = sums[3] / n;
     out->kl = sums[4] / n;
+    out->recon = sums[5] / n;
     return AE_OK;
 }
 

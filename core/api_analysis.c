@@ -37,6 +37,7 @@ int ae_mean_image_u8(ae_model *m, const uint8_t *train, int n_train, const uint8
     out->psnr = values[2];
     out->ssim = values[3];
     out->kl = 0;
+    out->recon = values[0];
     return AE_OK;
 }
 

@@ -76,6 +76,8 @@ static void train_vae(const uint8_t *train, const uint8_t *test, double baseline
     CHECK(after.loss < 0.5 * before.loss, "VAE validation loss %.4f is not under half the untrained %.4f",
           after.loss, before.loss);
     CHECK(last_terms < 0.5 * first_terms, "VAE training recon + KL/P %.4f -> %.4f", first_terms, last_terms);
+    CHECK(fabs(after.recon - (after.loss - after.kl / size)) < 1e-9, "VAE recon %.9g is not loss - KL/P %.9g",
+          after.recon, after.loss - after.kl / size);
     CHECK(after.loss - after.kl / size < 0.9 * baseline, "VAE BCE at mu %.4f does not beat 90%% of the "
           "mean image's %.4f", after.loss - after.kl / size, baseline);
     CHECK(after.kl > 1.0, "VAE KL %.4f nats per image: the posterior collapsed", after.kl);
@@ -169,6 +171,7 @@ int main(int argc, char **argv) {
     CHECK(after.loss < 0.5 * before.loss, "validation BCE %.4f is not under half the untrained %.4f",
           after.loss, before.loss);
     CHECK(after.ssim > before.ssim, "SSIM did not improve: %.3f -> %.3f", before.ssim, after.ssim);
+    CHECK(after.recon == after.loss, "a plain autoencoder's recon %.9g is not its loss %.9g", after.recon, after.loss);
     resume_with_huge_rate(m, train.data, test.data, after.loss);
     collapse_is_worse_than_the_mean(train.data, test.data, baseline);
     ae_destroy(m);

@@ -217,13 +217,7 @@ typedef struct {
 
 static void print_epoch(const run_plan *r, ae_model *m, int epoch, double train_loss, double recon, double kl,
                         const ae_metrics *val, const ae_metrics *baseline, double rate, int variational) {
-    int h, w, c;
-    ae_input_shape(m, &h, &w, &c);
-    double beta = 0;
-    const char *beta_text = strstr(ae_config_json(m), "\"beta\":");
-    if (beta_text) beta = strtod(beta_text + 7, NULL);
-    // The validation loss is recon + beta * kl / pixels; its reconstruction term alone:
-    double val_recon = val->loss - beta * val->kl / (h * w * c);
+    double val_recon = val->recon; // the validation loss's reconstruction term alone
     int collapsed = val->loss > baseline->loss;
     if (r->json) {
         printf("{\"epoch\":%d,\"train_loss\":%.6f,\"val_loss\":%.6f,\"val_mse\":%.6f,\"val_psnr\":%.4f,"

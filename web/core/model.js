@@ -113,18 +113,18 @@ export function defineModel({ c, u8, u32, i32, f32, f64, string, malloc, withBuf
     get learningRate() { return c.ae_learning_rate(this.ptr); }
 
     evaluateU8(imagesPtr, n) {
-      // ae_metrics: five doubles.
-      return withBuffers([40], (out) => {
+      // ae_metrics: six doubles.
+      return withBuffers([48], (out) => {
         check(c.ae_evaluate_u8(this.ptr, imagesPtr, n, out));
-        const d = f64().subarray(out >> 3, (out >> 3) + 5);
-        return { loss: d[0], mse: d[1], psnr: d[2], ssim: d[3], kl: d[4] };
+        const d = f64().subarray(out >> 3, (out >> 3) + 6);
+        return { loss: d[0], mse: d[1], psnr: d[2], ssim: d[3], kl: d[4], recon: d[5] };
       });
     }
 
     // The mean-image baseline under this model's loss: every one of nVal images predicted as the
     // mean of nTrain training images. A validation loss above its loss means the run collapsed.
     meanImageU8(trainPtr, nTrain, valPtr, nVal) {
-      return withBuffers([40], (out) => {
+      return withBuffers([48], (out) => {
         check(c.ae_mean_image_u8(this.ptr, trainPtr, nTrain, valPtr, nVal, out));
         const d = f64().subarray(out >> 3, (out >> 3) + 5);
         return { loss: d[0], mse: d[1], psnr: d[2], ssim: d[3] };

@@ -104,7 +104,7 @@ async function parallelStep(m, d, idxPtr, count, par) {
 // The mean of the engine's metrics over the first `limit` test images, EVAL_CHUNK at a time; null
 // if a run in progress was stopped meanwhile (the model may be gone).
 export async function evaluateTest(m, d, limit = d.test.count) {
-  const sums = { loss: 0, mse: 0, psnr: 0, ssim: 0, kl: 0 };
+  const sums = { loss: 0, mse: 0, psnr: 0, ssim: 0, kl: 0, recon: 0 };
   const size = m.inputSize;
   for (let start = 0; start < limit; start += EVAL_CHUNK) {
     const n = Math.min(EVAL_CHUNK, limit - start);
@@ -134,11 +134,10 @@ async function epochRecord(m, d, epoch, sums, epochStart) {
   const record = { epoch, trainLoss: sums.loss / sums.batches, valLoss: val.loss, mse: val.mse, psnr: val.psnr,
                    ssim: val.ssim, seconds: (performance.now() - epochStart) / 1000 };
   if (m.config.variational) {
-    // The two terms of the loss, each as the engine defines it: reconstruction per pixel, KL in
-    // nats per image. The engine's evaluation reports the loss and the KL but not the
-    // reconstruction term, so that one is the loss less beta * KL / pixels.
+    // The two terms of the loss, each as the engine reports it: reconstruction per pixel, KL in
+    // nats per image.
     Object.assign(record, { trainRecon: sums.recon / sums.batches, trainKl: sums.kl / sums.batches, valKl: val.kl,
-                            valRecon: val.loss - m.config.beta * val.kl / m.inputSize });
+                            valRecon: val.recon });
   }
   // A run can collapse without diverging: worse than the mean image is worse than ignoring the
   // input. Its figure comes with the record so the page can say so with the number.
