@@ -76,10 +76,12 @@ export function createKeep({ lossChart, pad, notices }) {
   // Applies a parsed link: data set, configuration (and weights if the link has them), view.
   async function applyLink({ state: link, errors }, { emptyLink = false } = {}) {
     if (errors.length) notices.error(`${errors.join('; ')}. The rest of the link was applied.`);
-    // The view first, so that the data set arrives with the link's test image already chosen.
+    // The form first (it only fills fields), then the view, so that the data set arrives with the
+    // link's test image already chosen and the settings already in place: the page never shows
+    // the link's image beside the default settings.
+    await store.update({ configWanted: { config: linkConfig(link.config, { emptyLink }) } });
     await store.update({ source: link.view.source, noise: link.view.noise, occlusion: link.view.occlusion, testIndex: link.view.testIndex });
     if (!s.dataset || s.dataset.name !== link.dataset) await store.update({ datasetWanted: { name: link.dataset } });
-    await store.update({ configWanted: { config: linkConfig(link.config, { emptyLink }) } });
     const config = s.config;
     if (config) {
       const same = s.model && sameConfig(s.schema, s.model.config, config, ['epochs']);
