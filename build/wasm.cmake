@@ -10,7 +10,7 @@ set(AEVP_WASM_EXPORTS
   ae_train_batch ae_train_batch_u8 ae_gradients ae_shuffle ae_steps ae_plan_run ae_begin_run ae_learning_rate
   ae_gradients_u8 ae_gradient_buffer ae_apply_gradients
   ae_evaluate ae_evaluate_u8 ae_mean_image_u8
-  ae_stage_info ae_trace_size ae_trace ae_trace_latent
+  ae_stage_count ae_latent_stage ae_stage_info ae_trace_size ae_trace ae_trace_latent
   ae_encode ae_encode_dist ae_decode ae_last_terms
   ae_get_params ae_set_params ae_tensor_count ae_tensor_info
   ae_save ae_save_checkpoint ae_load ae_load_with ae_load_metadata ae_free ae_idx_info

@@ -104,16 +104,20 @@ int ae_evaluate_u8(ae_model *m, const uint8_t *images, int n, ae_metrics *out);
 int ae_mean_image_u8(ae_model *m, const uint8_t *train, int n_train, const uint8_t *val, int n_val,
                      ae_metrics *out);
 
-// Stages the visualizer shows, in pipeline order.
-enum {
-    AE_STAGE_CONV1, AE_STAGE_CONV2, AE_STAGE_LATENT, AE_STAGE_DENSE,
-    AE_STAGE_CONVT1, AE_STAGE_CONVT2, AE_STAGE_OUTPUT, AE_STAGE_COUNT
-};
+// Stages the visualizer shows, in pipeline order (README "Architectures"). Today's default model
+// has seven: conv1, conv2, latent, dense, convT1, convT2, output; deeper ones add a stage per
+// encoder stage (conv<i>), residual block (enc<i>.res<j>, dec<k>.res<j>), attention block
+// (attn_enc, attn_dec, each followed by its weights) and decoder stage (convT<k> or up<k>).
 typedef struct {
-    const char *name;   // "conv1", "conv2", "latent", "dense", "convT1", "convT2", "output"
-    int h, w, c;        // the latent is (g, g, 1)
+    const char *name;   // "conv1", "enc1.res1", "attn_enc", "attn_enc.weights", "latent", "dense", ...
+    int h, w, c;        // the latent is (g, g, 1); an attention's weights (h, w, h * w): channel q
+                        // is the map over the key positions of query position q (row-major)
     size_t offset;      // in floats, into the trace buffer
+    const char *kind;   // "conv", "residual", "attention", "attention_weights", "latent", "dense",
+                        // "up", "output"
 } ae_stage;
+int ae_stage_count(const ae_model *m);
+int ae_latent_stage(const ae_model *m);    // the stage ae_trace_latent begins at
 int ae_stage_info(const ae_model *m, int stage, ae_stage *out);
 size_t ae_trace_size(const ae_model *m);   // floats in a trace buffer: all stages end to end
 // Runs one image through the model and writes every stage into out (ae_trace_size floats).

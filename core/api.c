@@ -12,9 +12,6 @@
 #include "model/model.h"
 #include "ops/ops.h"
 
-_Static_assert((int)AE_STAGE_COUNT == (int)MODEL_STAGE_COUNT && (int)AE_STAGE_LATENT == (int)MODEL_STAGE_LATENT,
-               "aevp.h's stages are the model's");
-
 const char *ae_last_error(void) { return error_message(); }
 
 const char *ae_config_schema(void) {
@@ -176,7 +173,7 @@ typedef struct {
 } chunked;
 
 static void run_chunks(ae_model *m, int n, const chunked *c) {
-    float *slot = c->first == LAYER_DEC ? model_latent(m) : model_input(m);
+    float *slot = c->first == m->dec_layer ? model_latent(m) : model_input(m);
     for (int start = 0; start < n; start += m->batch) {
         int count = n - start < m->batch ? n - start : m->batch;
         if (c->in_bytes)
@@ -193,7 +190,7 @@ static void take_metrics(ae_model *m, int start, int n, void *ctx) {
     double *sums = ctx;
     int size = model_input_size(m), latent = m->latent_dim;
     const float *target = model_input(m), *recon = model_recon(m);
-    const float *logits = model_layer_output(m, LAYER_OUT), *enc = model_layer_output(m, LAYER_ENC);
+    const float *logits = model_layer_output(m, m->out_layer), *enc = model_layer_output(m, m->enc_layer);
     for (int i = 0; i < n; i++) {
         size_t o = (size_t)i * size;
         double mse = metrics_mse(recon + o, target + o, size);
@@ -213,7 +210,7 @@ static int evaluate(ae_model *m, const float *images, const uint8_t *bytes, int 
     REQUIRE(images || bytes, "no images");
     REQUIRE(n >= 1, "evaluate needs at least one image (got %d)", n);
     double sums[6] = {0, 0, 0, 0, 0, 0};
-    chunked c = {images, bytes, (size_t)model_input_size(m), 0, LAYER_OUT, take_metrics, sums};
+    chunked c = {images, bytes, (size_t)model_input_size(m), 0, m->out_layer, take_metrics, sums};
     run_chunks(m, n, &c);
     out->loss = sums[0] / n;
     out->mse = sums[1] / n;
@@ -234,9 +231,10 @@ int ae_evaluate_u8(ae_model *m, const uint8_t *images, int n, ae_metrics *out) {
 
 int ae_stage_info(const ae_model *m, int stage, ae_stage *out) {
     REQUIRE(m && out, "no model or result");
-    REQUIRE(stage >= 0 && stage < AE_STAGE_COUNT, "stage must be 0..%d (got %d)", AE_STAGE_COUNT - 1, stage);
+    REQUIRE(stage >= 0 && stage < m->stage_count, "stage must be 0..%d (got %d)", m->stage_count - 1, stage);
     const model_stage *s = &m->stages[stage];
     out->name = s->name;
+    out->kind = s->kind;
     out->h = s->h;
     out->w = s->w;
     out->c = s->c;
@@ -244,19 +242,18 @@ int ae_stage_info(const ae_model *m, int stage, ae_stage *out) {
     return AE_OK;
 }
 
+int ae_stage_count(const ae_model *m) { return m ? m->stage_count : 0; }
+int ae_latent_stage(const ae_model *m) { return m ? m->latent_stage : 0; }
 size_t ae_trace_size(const ae_model *m) { return m ? m->trace_size : 0; }
 
 static void copy_stages(ae_model *m, int first, float *out) {
-    for (int i = first; i < MODEL_STAGE_COUNT; i++) {
-        const model_stage *s = &m->stages[i];
-        memcpy(out + s->offset, model_stage_values(m, i), (size_t)s->h * s->w * s->c * sizeof(float));
-    }
+    for (int i = first; i < m->stage_count; i++) model_copy_stage(m, i, out + m->stages[i].offset);
 }
 
 int ae_trace(ae_model *m, const float *image, float *out) {
     REQUIRE(m && image && out, "no model, image or output buffer");
     memcpy(model_input(m), image, (size_t)model_input_size(m) * sizeof(float));
-    model_forward(m, 1, 0, LAYER_OUT);
+    model_forward(m, 1, 0, m->out_layer);
     copy_stages(m, 0, out);
     return AE_OK;
 }
@@ -264,8 +261,8 @@ int ae_trace(ae_model *m, const float *image, float *out) {
 int ae_trace_latent(ae_model *m, const float *latent, float *out) {
     REQUIRE(m && latent && out, "no model, latent or output buffer");
     memcpy(model_latent(m), latent, (size_t)ae_latent_dim(m) * sizeof(float));
-    model_forward(m, 1, LAYER_DEC, LAYER_OUT);
-    copy_stages(m, MODEL_STAGE_LATENT, out);
+    model_forward(m, 1, m->dec_layer, m->out_layer);
+    copy_stages(m, m->latent_stage, out);
     return AE_OK;
 }
 
@@ -282,7 +279,7 @@ static void take_latents(ae_model *m, int start, int count, void *ctx) {
 static void take_distribution(ae_model *m, int start, int count, void *ctx) {
     outputs *o = ctx;
     int dim = m->latent_dim;
-    const float *enc = model_layer_output(m, LAYER_ENC);
+    const float *enc = model_layer_output(m, m->enc_layer);
     for (int i = 0; i < count; i++) {
         size_t at = (size_t)(start + i) * dim;
         memcpy(o->a + at, enc + (size_t)i * 2 * dim, (size_t)dim * sizeof(float));
@@ -299,7 +296,7 @@ int ae_encode(ae_model *m, const float *images, int n, float *latents) {
     REQUIRE(m && images && latents, "no model, images or output buffer");
     REQUIRE(n >= 0, "image count must not be negative (got %d)", n);
     outputs o = {latents, NULL};
-    chunked c = {images, NULL, (size_t)model_input_size(m), 0, LAYER_ENC, take_latents, &o};
+    chunked c = {images, NULL, (size_t)model_input_size(m), 0, m->enc_layer, take_latents, &o};
     run_chunks(m, n, &c);
     return AE_OK;
 }
@@ -310,7 +307,7 @@ int ae_encode_dist(ae_model *m, const float *images, int n, float *mu, float *lo
             "encode_dist needs a variational model (the config has variational false): use encode");
     REQUIRE(n >= 0, "image count must not be negative (got %d)", n);
     outputs o = {mu, logvar};
-    chunked c = {images, NULL, (size_t)model_input_size(m), 0, LAYER_ENC, take_distribution, &o};
+    chunked c = {images, NULL, (size_t)model_input_size(m), 0, m->enc_layer, take_distribution, &o};
     run_chunks(m, n, &c);
     return AE_OK;
 }
@@ -319,7 +316,7 @@ int ae_decode(ae_model *m, const float *latents, int n, float *images) {
     REQUIRE(m && latents && images, "no model, latents or output buffer");
     REQUIRE(n >= 0, "latent count must not be negative (got %d)", n);
     outputs o = {images, NULL};
-    chunked c = {latents, NULL, (size_t)m->latent_dim, LAYER_DEC, LAYER_OUT, take_images, &o};
+    chunked c = {latents, NULL, (size_t)m->latent_dim, m->dec_layer, m->out_layer, take_images, &o};
     run_chunks(m, n, &c);
     return AE_OK;
 }
@@ -348,11 +345,11 @@ int ae_set_params(ae_model *m, const float *in, size_t count) {
     return AE_OK;
 }
 
-int ae_tensor_count(const ae_model *m) { return 2 * LAYER_COUNT; }
+int ae_tensor_count(const ae_model *m) { return m ? m->tensor_count : 0; }
 
 int ae_tensor_info(const ae_model *m, int i, ae_tensor *out) {
     REQUIRE(m && out, "no model or result");
-    REQUIRE(i >= 0 && i < 2 * LAYER_COUNT, "tensor must be 0..%d (got %d)", 2 * LAYER_COUNT - 1, i);
+    REQUIRE(i >= 0 && i < m->tensor_count, "tensor must be 0..%d (got %d)", m->tensor_count - 1, i);
     const model_tensor *t = &m->tensors[i];
     out->name = t->name;
     out->rank = t->rank;

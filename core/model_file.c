@@ -82,7 +82,7 @@ static int save_file(const ae_model *m, const char *metadata_json, int with_stat
         cJSON_Delete(meta);
         return ae_fail(AE_ERR_ARG, "save: the metadata must be a JSON object");
     }
-    st_tensor tensors[2 * LAYER_COUNT + 2];
+    st_tensor tensors[MODEL_MAX_TENSORS + 2];
     int rc = safetensors_write(meta, tensors, file_tensors(m, with_state, tensors), out, len);
     cJSON_Delete(meta);
     return rc;
@@ -235,7 +235,7 @@ ae_model *ae_load_with(const uint8_t *bytes, size_t len, const char *config_over
     // A checkpoint holds optimizer.m1 and optimizer.m2 too: both, or it is a damaged file.
     int with_state = rc == AE_OK && (safetensors_has(&h, "optimizer.m1") || safetensors_has(&h, "optimizer.m2"));
     if (rc == AE_OK) {
-        st_tensor tensors[2 * LAYER_COUNT + 2];
+        st_tensor tensors[MODEL_MAX_TENSORS + 2];
         rc = safetensors_read(&h, tensors, file_tensors(m, with_state, tensors));
     }
     if (rc == AE_OK && with_state) rc = read_state(m, h.meta);

@@ -39,7 +39,8 @@ static void test_defaults(void) {
     }
 
     char *json = config_to_json(&defaults);
-    const char *expected = "{\"filters\":[16,8],\"latent_grid\":3,\"activation\":\"relu\",\"loss\":\"bce\","
+    const char *expected = "{\"filters\":[16,8],\"kernel_size\":3,\"downsample\":\"stride\",\"upsample\":\"transpose\","
+                           "\"res_blocks\":0,\"attention\":\"none\",\"latent_grid\":3,\"activation\":\"relu\",\"loss\":\"bce\","
                            "\"variational\":false,\"beta\":1,\"init\":\"pytorch\",\"optimizer\":\"adam\",\"learning_rate\":0.001,"
                            "\"schedule\":\"constant\",\"warmup\":0.3,\"weight_decay\":0,\"batch_size\":64,\"epochs\":5,"
                            "\"seed\":1,\"input\":{\"h\":28,\"w\":28,\"c\":1}}";
@@ -180,13 +181,25 @@ static const bad_config bad_configs[] = {
     {"{\"seed\": 1, \"seed\": 2}", "config: duplicate key \"seed\""},
     {"{\"foo\": 1, \"seed\": -1}", "config: unknown key \"foo\""}, // the first problem, in text order
     // filters
-    {"{\"filters\": 16}", "config: filters must be an array of 2 integers (got number)"},
-    {"{\"filters\": {\"a\": 1}}", "config: filters must be an array of 2 integers (got object)"},
-    {"{\"filters\": [16, 8, 4]}", "config: filters must be an array of 2 integers (got 3 items)"},
-    {"{\"filters\": [16]}", "config: filters must be an array of 2 integers (got 1 item)"},
-    {"{\"filters\": []}", "config: filters must be an array of 2 integers (got 0 items)"},
-    {"{\"filters\": [16, 0]}", "config: filters[1] must be 1..64 (got 0)"},
-    {"{\"filters\": [65, 8]}", "config: filters[0] must be 1..64 (got 65)"},
+    {"{\"filters\": 16}", "config: filters must be an array of 1 to 4 integers (got number)"},
+    {"{\"filters\": {\"a\": 1}}", "config: filters must be an array of 1 to 4 integers (got object)"},
+    {"{\"filters\": [16, 8, 4, 2, 1]}", "config: filters must be an array of 1 to 4 integers (got 5 items)"},
+    {"{\"filters\": []}", "config: filters must be an array of 1 to 4 integers (got 0 items)"},
+    {"{\"filters\": [16, 0]}", "config: filters[1] must be 1..128 (got 0)"},
+    {"{\"filters\": [129, 8]}", "config: filters[0] must be 1..128 (got 129)"},
+    {"{\"filters\": [8, 8, 8, 200]}", "config: filters[3] must be 1..128 (got 200)"},
+    {"{\"kernel_size\": 4}", "config: kernel_size must be 3 or 5 (got 4)"},
+    {"{\"kernel_size\": 7}", "config: kernel_size must be 3 or 5 (got 7)"},
+    {"{\"kernel_size\": \"3\"}", "config: kernel_size must be an integer (got string)"},
+    {"{\"downsample\": \"avgpool\"}", "config: downsample must be one of stride, maxpool (got \"avgpool\")"},
+    {"{\"upsample\": \"bilinear\"}", "config: upsample must be one of transpose, nearest (got \"bilinear\")"},
+    {"{\"res_blocks\": 4}", "config: res_blocks must be 0..3 (got 4)"},
+    {"{\"res_blocks\": -1}", "config: res_blocks must be 0..3 (got -1)"},
+    {"{\"attention\": true}", "config: attention must be one of none, encoder, decoder, both (got boolean)"},
+    {"{\"filters\": [4, 4, 4], \"input\": {\"h\": 6}}",
+     "config: input.h must be at least 8 for 3 encoder stages, as each stage halves it (got 6)"},
+    {"{\"filters\": [4, 4, 4, 4], \"input\": {\"h\": 16, \"w\": 12}}",
+     "config: input.w must be at least 16 for 4 encoder stages, as each stage halves it (got 12)"},
     {"{\"filters\": [16, \"8\"]}", "config: filters[1] must be an integer (got string)"},
     {"{\"filters\": [16.5, 8]}", "config: filters[0] must be an integer (got 16.5)"},
     {"{\"filters\": [null, 8]}", "config: filters[0] must be an integer (got null)"},
@@ -237,12 +250,10 @@ static const bad_config bad_configs[] = {
     // input
     {"{\"input\": [28, 28, 1]}", "config: input must be an object (got array)"},
     {"{\"input\": \"28x28\"}", "config: input must be an object (got string)"},
-    {"{\"input\": {\"h\": 30}}", "config: input.h must be divisible by 4 (got 30)"},
     {"{\"input\": {\"h\": 0}}", "config: input.h must be 4..256 (got 0)"},
     {"{\"input\": {\"h\": 260}}", "config: input.h must be 4..256 (got 260)"},
     {"{\"input\": {\"w\": 2}}", "config: input.w must be 4..256 (got 2)"},
     {"{\"input\": {\"w\": 512}}", "config: input.w must be 4..256 (got 512)"},
-    {"{\"input\": {\"w\": 6}}", "config: input.w must be divisible by 4 (got 6)"},
     {"{\"input\": {\"h\": \"28\"}}", "config: input.h must be an integer (got string)"},
     {"{\"input\": {\"w\": 28.5}}", "config: input.w must be an integer (got 28.5)"},
     {"{\"input\": {\"c\": 0}}", "config: input.c must be 1..4 (got 0)"},

@@ -109,23 +109,27 @@ static void dense_bwd(const void *c, float *dx, float *dw, float *db, const floa
 }
 
 static void check_convs(void) {
-    // (h, w, c) -> (cout), stride: odd sizes, odd channel counts, stride 1 and 2.
-    const int shapes[][5] = {{7, 5, 3, 5, 2}, {5, 6, 2, 3, 1}, {8, 8, 1, 4, 2}, {3, 3, 4, 1, 1}};
-    for (int s = 0; s < 4; s++) {
+    // (h, w, c) -> (cout), stride, kernel: odd sizes, odd channel counts, stride 1 and 2, 3x3 and
+    // 5x5 (a 5x5 on a 3-pixel side: every tap row clipped somewhere).
+    const int shapes[][6] = {{7, 5, 3, 5, 2, 3}, {5, 6, 2, 3, 1, 3}, {8, 8, 1, 4, 2, 3}, {3, 3, 4, 1, 1, 3},
+                             {7, 5, 3, 4, 2, 5}, {5, 3, 2, 3, 1, 5}, {6, 7, 2, 1, 1, 5}, {9, 9, 1, 2, 2, 5}};
+    for (int s = 0; s < 8; s++) {
         conv_ctx k;
         k.n = 2;
         k.g.h = shapes[s][0]; k.g.w = shapes[s][1]; k.g.c = shapes[s][2]; k.g.stride = shapes[s][4];
+        k.g.k = shapes[s][5];
         k.g.oh = (k.g.h - 1) / k.g.stride + 1; k.g.ow = (k.g.w - 1) / k.g.stride + 1;
         k.cout = shapes[s][3];
         k.cin = k.cout; // the transposed conv maps cout channels on the small grid back
-        k.col = malloc((size_t)k.g.oh * k.g.ow * 9 * k.g.c * sizeof(float));
-        k.wt = malloc((size_t)9 * k.g.c * k.cout * sizeof(float));
+        size_t taps = (size_t)k.g.k * k.g.k;
+        k.col = malloc((size_t)k.g.oh * k.g.ow * taps * k.g.c * sizeof(float));
+        k.wt = malloc(taps * k.g.c * k.cout * sizeof(float));
         size_t big = (size_t)k.n * k.g.h * k.g.w * k.g.c, small = (size_t)k.n * k.g.oh * k.g.ow * k.cout;
-        size_t nw = (size_t)9 * k.g.c * k.cout;
+        size_t nw = taps * k.g.c * k.cout;
         char name[2][64];
-        snprintf(name[0], 64, "conv2d %dx%dx%d->%d s%d", k.g.h, k.g.w, k.g.c, k.cout, k.g.stride);
-        snprintf(name[1], 64, "conv_transpose2d %dx%dx%d->%dx%dx%d", k.g.oh, k.g.ow, k.cout, k.g.h,
-                 k.g.w, k.g.c);
+        snprintf(name[0], 64, "conv2d %dx%d %dx%dx%d->%d s%d", k.g.k, k.g.k, k.g.h, k.g.w, k.g.c, k.cout, k.g.stride);
+        snprintf(name[1], 64, "conv_transpose2d %dx%d %dx%dx%d->%dx%dx%d", k.g.k, k.g.k, k.g.oh, k.g.ow, k.cout,
+                 k.g.h, k.g.w, k.g.c);
         op_case conv = {name[0], big, nw, (size_t)k.cout, small, conv_fwd, conv_bwd, &k};
         op_case convt = {name[1], small, nw, (size_t)k.g.c, big, convt_fwd, convt_bwd, &k};
         check_op(&conv);
@@ -137,6 +141,121 @@ static void check_convs(void) {
     op_case dense = {"dense 7->5", 21, 35, 5, 15, dense_fwd, dense_bwd, &d};
     check_op(&dense);
     free(d.wt);
+}
+
+typedef struct {
+    int n, h, w, c, oh, ow;
+    float *saved, *scratch;
+} shape_ctx;
+
+static void pool_fwd(const void *c, float *y, const float *x, const float *w, const float *b) {
+    const shape_ctx *k = c;
+    (void)w; (void)b;
+    maxpool2_forward(y, x, k->n, k->h, k->w, k->c);
+}
+static void pool_bwd(const void *c, float *dx, float *dw, float *db, const float *dy, const float *x,
+                     const float *w) {
+    const shape_ctx *k = c;
+    (void)dw; (void)db; (void)w;
+    maxpool2_backward(dx, dy, x, k->n, k->h, k->w, k->c);
+}
+static void up_fwd(const void *c, float *y, const float *x, const float *w, const float *b) {
+    const shape_ctx *k = c;
+    (void)w; (void)b;
+    upsample_nearest_forward(y, x, k->n, k->h, k->w, k->c, k->oh, k->ow);
+}
+static void up_bwd(const void *c, float *dx, float *dw, float *db, const float *dy, const float *x,
+                   const float *w) {
+    const shape_ctx *k = c;
+    (void)dw; (void)db; (void)x; (void)w;
+    upsample_nearest_backward(dx, dy, k->n, k->h, k->w, k->c, k->oh, k->ow);
+}
+// Attention's weights and biases are one buffer: the op case's w holds all of them, b is empty.
+static void attn_fwd(const void *c, float *y, const float *x, const float *w, const float *b) {
+    const shape_ctx *k = c;
+    (void)b;
+    attention_forward(y, k->saved, x, w, k->n, k->h * k->w, k->c, k->scratch);
+}
+static void attn_bwd(const void *c, float *dx, float *dw, float *db, const float *dy, const float *x,
+                     const float *w) {
+    const shape_ctx *k = c;
+    (void)db;
+    attention_forward(k->scratch + attention_scratch_size(k->h * k->w, k->c), k->saved, x, w, k->n, k->h * k->w,
+                      k->c, k->scratch);
+    attention_backward(dx, dw, dy, x, k->saved, w, k->n, k->h * k->w, k->c, k->scratch);
+}
+
+// Max-pooling is piecewise linear: with distinct inputs spaced wider than eps apart no window's
+// winner changes under a +-eps step, so the difference quotient is exact. Odd sizes put windows
+// over the edge (ceil mode).
+static void check_pool_and_upsample(void) {
+    const int pools[][3] = {{5, 7, 3}, {4, 6, 2}, {3, 3, 1}};
+    for (int s = 0; s < 3; s++) {
+        shape_ctx k = {2, pools[s][0], pools[s][1], pools[s][2], (pools[s][0] + 1) / 2, (pools[s][1] + 1) / 2, NULL, NULL};
+        size_t nx = (size_t)k.n * k.h * k.w * k.c, ny = (size_t)k.n * k.oh * k.ow * k.c;
+        char name[64];
+        snprintf(name, sizeof name, "maxpool2 %dx%dx%d", k.h, k.w, k.c);
+        op_case pool = {name, nx, 0, 0, ny, pool_fwd, pool_bwd, &k};
+        check_op(&pool);
+    }
+    // x2 exactly, an odd target (4 -> 7: PyTorch's size= rule), and a non-square mix.
+    const int ups[][5] = {{3, 4, 2, 6, 8}, {4, 4, 1, 7, 7}, {2, 3, 3, 3, 5}};
+    for (int s = 0; s < 3; s++) {
+        shape_ctx k = {2, ups[s][0], ups[s][1], ups[s][2], ups[s][3], ups[s][4], NULL, NULL};
+        size_t nx = (size_t)k.n * k.h * k.w * k.c, ny = (size_t)k.n * k.oh * k.ow * k.c;
+        char name[64];
+        snprintf(name, sizeof name, "upsample_nearest %dx%dx%d->%dx%d", k.h, k.w, k.c, k.oh, k.ow);
+        op_case up = {name, nx, 0, 0, ny, up_fwd, up_bwd, &k};
+        check_op(&up);
+    }
+    // The nearest rule itself: 4 -> 7 takes rows 0 0 1 1 2 2 3.
+    float x[4] = {0, 1, 2, 3}, y[7];
+    upsample_nearest_forward(y, x, 1, 4, 1, 1, 7, 1);
+    const float want[7] = {0, 0, 1, 1, 2, 2, 3};
+    CHECK(memcmp(y, want, sizeof want) == 0, "nearest 4 -> 7: %g %g %g %g %g %g %g", y[0], y[1], y[2], y[3], y[4],
+          y[5], y[6]);
+}
+
+// Attention is smooth; its softmax makes it nonlinear, so eps is smaller and the tolerance that of
+// the nonlinear checks. Odd position and channel counts; 1 channel (a scale of 1).
+static void check_attention(void) {
+    const int shapes[][3] = {{3, 1, 5}, {2, 3, 3}, {1, 1, 1}, {3, 3, 2}};
+    const float eps = 1e-3f;
+    for (int s = 0; s < 4; s++) {
+        shape_ctx k = {2, shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][0], shapes[s][1], NULL, NULL};
+        int p = k.h * k.w;
+        size_t nx = (size_t)k.n * p * k.c, nw = attention_param_count(k.c);
+        k.saved = malloc((size_t)k.n * attention_saved_size(p, k.c) * sizeof(float));
+        k.scratch = malloc((attention_scratch_size(p, k.c) + nx) * sizeof(float));
+        float *x = randoms(nx, 1), *w = randoms(nw, 0.7f), *r = randoms(nx, 1), *y = malloc(nx * sizeof(float));
+        float *dx = calloc(nx, sizeof(float)), *dw = calloc(nw, sizeof(float));
+        attn_bwd(&k, dx, dw, NULL, r, x, w);
+        float *vars[2] = {x, w}, *grads[2] = {dx, dw};
+        size_t counts[2] = {nx, nw};
+        for (int v = 0; v < 2; v++)
+            for (size_t i = 0; i < counts[v]; i++) {
+                float keep = vars[v][i];
+                vars[v][i] = keep + eps;
+                attn_fwd(&k, y, x, w, NULL);
+                double up = dot(y, r, nx);
+                vars[v][i] = keep - eps;
+                attn_fwd(&k, y, x, w, NULL);
+                double down = dot(y, r, nx);
+                vars[v][i] = keep;
+                check_grad(v ? "attention dparams" : "attention dx", grads[v][i], (up - down) / (2.0 * eps), i, 2e-3,
+                           5e-3);
+            }
+        // Each row of A is a distribution over the keys.
+        for (int i = 0; i < k.n; i++)
+            for (int q = 0; q < p; q++) {
+                const float *row = k.saved + (size_t)i * attention_saved_size(p, k.c) + 3 * (size_t)p * k.c + (size_t)q * p;
+                double sum = 0;
+                for (int j = 0; j < p; j++) sum += row[j];
+                CHECK(fabs(sum - 1.0) < 1e-5, "attention row %d of image %d sums to %.7f", q, i, sum);
+            }
+        printf("%-40s %zu inputs, %zu weights checked\n", "attention", nx, nw);
+        free(k.saved); free(k.scratch); free(x); free(w); free(r); free(y); free(dx); free(dw);
+    }
 }
 
 static void check_activations(void) {
@@ -256,7 +375,7 @@ static void check_vae_head(void) {
 // difference quotient is only valid when no pre-activation crosses zero between +eps and -eps.
 static size_t activation_pattern(const ae_model *m, int n, unsigned char *pattern) {
     size_t k = 0;
-    for (int i = 0; i < LAYER_COUNT; i++) {
+    for (int i = 0; i < m->layer_count; i++) {
         const layer *l = &m->layers[i];
         if (l->act == ACT_LINEAR) continue;
         size_t count = (size_t)n * l->out_h * l->out_w * l->out_c;
@@ -269,12 +388,12 @@ static size_t activation_pattern(const ae_model *m, int n, unsigned char *patter
 // itself (in double), for a sample of parameters of every tensor. Coordinates whose +-eps step
 // flips a relu kink are skipped (and counted); every other one must agree.
 // vae: "" for the autoencoder, or the config's variational fields (the noise stays that of step 0).
-static void check_model(const char *activation, const char *loss, const char *vae) {
-    char json[256];
+// arch: NULL for today's model, else the architecture's fields and input (a JSON fragment).
+static void check_model(const char *activation, const char *loss, const char *vae, const char *arch) {
+    char json[512];
     snprintf(json, sizeof json,
-             "{\"filters\":[3,2],\"latent_grid\":2,\"activation\":\"%s\",\"loss\":\"%s\","
-             "\"batch_size\":2,\"input\":{\"h\":8,\"w\":12,\"c\":2}%s}",
-             activation, loss, vae);
+             "{%s,\"latent_grid\":2,\"activation\":\"%s\",\"loss\":\"%s\",\"batch_size\":2%s}",
+             arch ? arch : "\"filters\":[3,2],\"input\":{\"h\":8,\"w\":12,\"c\":2}", activation, loss, vae);
     int status;
     ae_model *m = ae_create(json, &status);
     CHECK(m, "create %s: %s", json, ae_last_error());
@@ -282,7 +401,7 @@ static void check_model(const char *activation, const char *loss, const char *va
     int size = ae_input_size(m);
     // A VAE case's images come from its config text (the autoencoder cases keep the shared
     // stream's), so that adding cases does not move any case onto a relu kink.
-    if (vae[0]) {
+    if (vae[0] || arch) {
         uint64_t hash = 1469598103934665603ULL;
         for (const char *c = json; *c; c++) hash = (hash ^ (unsigned char)*c) * 1099511628211ULL;
         pcg32_seed(&rng, hash, 5);
@@ -341,6 +460,8 @@ int main(int argc, char **argv) {
     test_init(argc, argv);
     pcg32_seed(&rng, 2024, 5);
     check_convs();
+    check_pool_and_upsample();
+    check_attention();
     check_activations();
     check_losses();
     check_vae_head();
@@ -349,8 +470,23 @@ int main(int argc, char **argv) {
                           ",\"variational\":true,\"beta\":100"};
     for (int a = 0; a < 4; a++)
         for (int v = 0; v < 4; v++) {
-            check_model(acts[a], "bce", vaes[v]);
-            check_model(acts[a], "mse", vaes[v]);
+            check_model(acts[a], "bce", vaes[v], NULL);
+            check_model(acts[a], "mse", vaes[v], NULL);
         }
+    // The architectures at odd sizes: max-pooling and nearest upsampling over three stages
+    // (12 -> 6 -> 3 -> 2 and back, 2 -> 3 not a doubling), residual blocks with 5x5 kernels,
+    // attention in both halves of a VAE, and everything at once.
+    const char *archs[] = {
+        "\"filters\":[3,2,2],\"downsample\":\"maxpool\",\"upsample\":\"nearest\",\"input\":{\"h\":12,\"w\":10,\"c\":1}",
+        "\"filters\":[2,3],\"res_blocks\":2,\"kernel_size\":5,\"input\":{\"h\":8,\"w\":12,\"c\":2}",
+        "\"filters\":[3,2],\"attention\":\"both\",\"input\":{\"h\":7,\"w\":9,\"c\":1}",
+        "\"filters\":[2,2,3],\"res_blocks\":1,\"attention\":\"both\",\"downsample\":\"maxpool\","
+        "\"upsample\":\"nearest\",\"kernel_size\":5,\"input\":{\"h\":9,\"w\":8,\"c\":2}",
+        "\"filters\":[4],\"res_blocks\":3,\"attention\":\"encoder\",\"input\":{\"h\":6,\"w\":5,\"c\":1}"};
+    for (int k = 0; k < 5; k++) {
+        check_model(k % 2 ? "elu" : "tanh", k % 2 ? "mse" : "bce", "", archs[k]);
+        check_model(k % 2 ? "tanh" : "elu", "bce", vaes[2], archs[k]);
+        check_model("leaky_relu", k % 2 ? "bce" : "mse", "", archs[k]);
+    }
     return test_finish("test_gradcheck");
 }

@@ -37,7 +37,7 @@ function replaceModel(next) {
 
 function describeModel(m) {
   return { config: m.config, params: m.paramCount, flopsPerSample: m.flopsPerSample,
-           latentDim: m.latentDim, stages: m.stages.map((s) => ({ name: s.name, shape: s.shape })),
+           latentDim: m.latentDim, stages: m.stages.map((s) => ({ name: s.name, shape: s.shape, kind: s.kind })),
            tensors: m.tensors() };
 }
 

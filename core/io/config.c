@@ -44,7 +44,10 @@ static void set_defaults(ae_config *cfg, const config_field *rows, int count) {
         case FIELD_INT: case FIELD_BOOL: case FIELD_CHOICE: *int_at(cfg, f) = (int)f->default_value; break;
         case FIELD_U32: *u32_at(cfg, f) = (uint32_t)f->default_value; break;
         case FIELD_NUMBER: *double_at(cfg, f) = f->default_value; break;
-        case FIELD_INT_LIST: memcpy(int_at(cfg, f), f->default_items, (size_t)f->items * sizeof(int)); break;
+        case FIELD_INT_LIST:
+            memcpy(int_at(cfg, f), f->default_items, (size_t)f->default_count * sizeof(int));
+            *(int *)((char *)cfg + f->count_offset) = f->default_count;
+            break;
         case FIELD_OBJECT: set_defaults(cfg, f->fields, f->field_count); break;
         }
     }
@@ -73,7 +76,7 @@ static int read_integer(const cJSON *item, const char *name, const config_field 
     double v = item->valuedouble;
     config_format_number(seen, sizeof seen, v);
     if (!isfinite(v) || v != floor(v)) return fail("config: %s must be an integer (got %s)", name, seen);
-    if (v < f->min || v > f->max) {
+    if (!f->values && (v < f->min || v > f->max)) {
         char lo[32], hi[32];
         config_format_number(lo, sizeof lo, f->min);
         config_format_number(hi, sizeof hi, f->max);
@@ -81,6 +84,13 @@ static int read_integer(const cJSON *item, const char *name, const config_field 
     }
     if (f->multiple_of && fmod(v, f->multiple_of) != 0)
         return fail("config: %s must be divisible by %d (got %s)", name, f->multiple_of, seen);
+    if (f->values) {
+        int allowed = 0;
+        for (int i = 0; i < f->value_count; i++) allowed |= v == f->values[i];
+        char rule[64];
+        config_field_rule(f, rule, sizeof rule);
+        if (!allowed) return fail("config: %s must be %s (got %s)", name, rule, seen);
+    }
     *out = v;
     return AE_OK;
 }
@@ -134,16 +144,21 @@ static int read_object(const cJSON *object, const char *prefix, const config_fie
                        ae_config *cfg);
 
 static int read_list(const cJSON *item, const char *name, const config_field *f, ae_config *cfg) {
+    char items[48];
+    if (f->min_items == f->max_items) snprintf(items, sizeof items, "%d", f->min_items);
+    else snprintf(items, sizeof items, "%d to %d", f->min_items, f->max_items);
     if (!cJSON_IsArray(item))
-        return fail("config: %s must be an array of %d integers (got %s)", name, f->items, type_name(item));
+        return fail("config: %s must be an array of %s integers (got %s)", name, items, type_name(item));
     int count = cJSON_GetArraySize(item);
-    if (count != f->items)
-        return fail("config: %s must be an array of %d integers (got %d item%s)", name, f->items, count,
+    if (count < f->min_items || count > f->max_items)
+        return fail("config: %s must be an array of %s integers (got %d item%s)", name, items, count,
                     count == 1 ? "" : "s");
+    *(int *)((char *)cfg + f->count_offset) = count;
+    memset(int_at(cfg, f), 0, (size_t)f->max_items * sizeof(int)); // no default item outlives the list
     int i = 0;
     for (const cJSON *element = item->child; element; element = element->next, i++) {
         char element_name[QUOTE_MAX * 4 + 48];
-        double v;
+        double v = 0;
         snprintf(element_name, sizeof element_name, "%s[%d]", name, i);
         int rc = read_integer(element, element_name, f, &v);
         if (rc != AE_OK) return rc;
@@ -208,6 +223,19 @@ static int read_object(const cJSON *object, const char *prefix, const config_fie
     return AE_OK;
 }
 
+// The rules that tie fields together, after each field has passed its own.
+static int check_together(const ae_config *cfg) {
+    int least = 1 << cfg->depth;
+    const char *stages = cfg->depth == 1 ? "encoder stage" : "encoder stages";
+    if (cfg->input_h < least)
+        return fail("config: input.h must be at least %d for %d %s, as each stage halves it (got %d)", least,
+                    cfg->depth, stages, cfg->input_h);
+    if (cfg->input_w < least)
+        return fail("config: input.w must be at least %d for %d %s, as each stage halves it (got %d)", least,
+                    cfg->depth, stages, cfg->input_w);
+    return AE_OK;
+}
+
 // Fills a copy and commits it only on success, so a rejected config leaves *cfg as it was.
 static int parse(ae_config *cfg, const char *json) {
     ae_config parsed;
@@ -232,6 +260,7 @@ static int parse(ae_config *cfg, const char *json) {
                  ? read_object(root, "", config_fields, config_field_count, &parsed)
                  : fail("config: top level must be an object (got %s)", type_name(root));
     cJSON_Delete(root);
+    if (rc == AE_OK) rc = check_together(&parsed);
     if (rc == AE_OK) *cfg = parsed;
     return rc;
 }
@@ -263,7 +292,7 @@ static int write_fields(cJSON *object, const config_field *rows, int count, cons
             break;
         }
         case FIELD_INT_LIST: {
-            cJSON *list = cJSON_CreateIntArray(int_of(cfg, f), f->items);
+            cJSON *list = cJSON_CreateIntArray(int_of(cfg, f), *(const int *)((const char *)cfg + f->count_offset));
             ok = list && cJSON_AddItemToObject(object, f->name, list);
             if (list && !ok) cJSON_Delete(list);
             break;

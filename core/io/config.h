@@ -8,8 +8,16 @@
 
 #include "base/enums.h"
 
+enum { AE_MAX_DEPTH = 4 };
+
 typedef struct {
-    int filters[2];          // F1, F2: 1..64
+    int filters[AE_MAX_DEPTH]; // the encoder stages' feature maps, 1..128 each; the decoder mirrors them
+    int depth;               // how many of filters are given: 1..4 encoder stages
+    int kernel_size;         // 3 | 5: every convolution's, padding kernel_size / 2
+    ae_downsample downsample; // stride (a stride-2 conv) | maxpool (a conv, then 2x2 max-pooling)
+    ae_upsample upsample;    // transpose (a stride-2 transposed conv) | nearest (x2 nearest, then a conv)
+    int res_blocks;          // 0..3 residual blocks per stage, in the encoder and the decoder
+    ae_attention attention;  // none | encoder | decoder | both: self-attention at the lowest resolution
     int latent_grid;         // g: 1..8, latent_dim = g*g
     ae_activation activation; // relu | leaky_relu | elu | tanh (linear/sigmoid are internal only)
     ae_loss loss;            // bce | mse
@@ -24,7 +32,7 @@ typedef struct {
     int batch_size;          // 1..512
     int epochs;              // 1..1000
     uint32_t seed;           // 0..4294967295
-    int input_h, input_w, input_c; // h, w: 4..256, divisible by 4; c: 1..4
+    int input_h, input_w, input_c; // h, w: 4..256 and at least 2^depth; c: 1..4
 } ae_config;
 
 void config_defaults(ae_config *cfg);

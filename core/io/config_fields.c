@@ -17,23 +17,44 @@ static const char *const loss_names[] = {"bce", "mse"};
 static const char *const init_names[] = {"pytorch", "he", "glorot"};
 static const char *const optimizer_names[] = {"adam", "sgd", "rmsprop"};
 static const char *const schedule_names[] = {"constant", "cosine", "onecycle"};
+static const char *const downsample_names[] = {"stride", "maxpool"};
+static const char *const upsample_names[] = {"transpose", "nearest"};
+static const char *const attention_names[] = {"none", "encoder", "decoder", "both"};
 static const int default_filters[] = {16, 8};
+static const int kernel_sizes[] = {3, 5};
 
 #define AT(member) offsetof(ae_config, member)
 
 static const config_field input_fields[] = {
-    {.name = "h", .type = FIELD_INT, .offset = AT(input_h), .min = 4, .max = 256, .multiple_of = 4,
-     .default_value = 28, .help = "Image height in pixels; it must survive two halvings exactly."},
-    {.name = "w", .type = FIELD_INT, .offset = AT(input_w), .min = 4, .max = 256, .multiple_of = 4,
-     .default_value = 28, .help = "Image width in pixels; it must survive two halvings exactly."},
+    {.name = "h", .type = FIELD_INT, .offset = AT(input_h), .min = 4, .max = 256,
+     .default_value = 28, .help = "Image height in pixels: at least 2^depth, as each encoder stage halves it (rounding up)."},
+    {.name = "w", .type = FIELD_INT, .offset = AT(input_w), .min = 4, .max = 256,
+     .default_value = 28, .help = "Image width in pixels: at least 2^depth, as each encoder stage halves it (rounding up)."},
     {.name = "c", .type = FIELD_INT, .offset = AT(input_c), .min = 1, .max = 4, .default_value = 1,
      .help = "Channels per pixel: 1 for grey, 3 for colour."},
 };
 
 const config_field config_fields[] = {
-    {.name = "filters", .type = FIELD_INT_LIST, .offset = AT(filters), .min = 1, .max = 64, .items = 2,
-     .default_items = default_filters,
-     .help = "Feature maps of the two encoder convolutions (the decoder mirrors them)."},
+    {.name = "filters", .type = FIELD_INT_LIST, .offset = AT(filters), .min = 1, .max = 128, .min_items = 1,
+     .max_items = AE_MAX_DEPTH, .count_offset = AT(depth), .default_items = default_filters, .default_count = 2,
+     .help = "Feature maps of each encoder stage, one number per stage (1 to 4 stages; each halves the "
+             "image). The decoder mirrors them."},
+    {.name = "kernel_size", .type = FIELD_INT, .offset = AT(kernel_size), .min = 3, .max = 5,
+     .values = kernel_sizes, .value_count = 2, .default_value = 3,
+     .help = "Every convolution's window: 3x3 or 5x5 pixels (a 5x5 sees more context, at 2.8 times the cost)."},
+    {.name = "downsample", .type = FIELD_CHOICE, .offset = AT(downsample), .choices = downsample_names,
+     .choice_count = 2, .default_value = DOWN_STRIDE,
+     .help = "How an encoder stage halves the image: a stride-2 convolution, or a convolution then 2x2 max-pooling."},
+    {.name = "upsample", .type = FIELD_CHOICE, .offset = AT(upsample), .choices = upsample_names,
+     .choice_count = 2, .default_value = UP_TRANSPOSE,
+     .help = "How a decoder stage doubles it: a stride-2 transposed convolution, or nearest-neighbour x2 then a "
+             "convolution (no checkerboard artifacts)."},
+    {.name = "res_blocks", .type = FIELD_INT, .offset = AT(res_blocks), .min = 0, .max = 3, .default_value = 0,
+     .help = "Residual blocks per stage, in the encoder and the decoder: conv, activation, conv, plus the input."},
+    {.name = "attention", .type = FIELD_CHOICE, .offset = AT(attention), .choices = attention_names,
+     .choice_count = 4, .default_value = ATTN_NONE,
+     .help = "Self-attention over the positions of the smallest maps, in the encoder, the decoder or both: each "
+             "position mixes in the others it finds relevant."},
     {.name = "latent_grid", .type = FIELD_INT, .offset = AT(latent_grid), .min = 1, .max = 8,
      .default_value = 3, .help = "The bottleneck is a g x g grid: g*g numbers describe an image."},
     {.name = "activation", .type = FIELD_CHOICE, .offset = AT(activation), .choices = activation_names,
@@ -116,7 +137,12 @@ void config_field_rule(const config_field *f, char *out, size_t cap) {
     switch (f->type) {
     case FIELD_INT:
     case FIELD_U32:
-        if (f->multiple_of) snprintf(out, cap, "%s and divisible by %d", range, f->multiple_of);
+        if (f->values) {
+            size_t used = 0;
+            for (int i = 0; i < f->value_count && used < cap; i++)
+                used += (size_t)snprintf(out + used, cap - used, "%s%d", i == 0 ? "" : i + 1 < f->value_count ? ", " : " or ",
+                                         f->values[i]);
+        } else if (f->multiple_of) snprintf(out, cap, "%s and divisible by %d", range, f->multiple_of);
         else snprintf(out, cap, "%s", range);
         return;
     case FIELD_NUMBER: snprintf(out, cap, "%s", range); return;
@@ -127,7 +153,10 @@ void config_field_rule(const config_field *f, char *out, size_t cap) {
             used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? ", " : "", f->choices[i]);
         return;
     }
-    case FIELD_INT_LIST: snprintf(out, cap, "an array of %d integers, each %s", f->items, range); return;
+    case FIELD_INT_LIST:
+        if (f->min_items == f->max_items) snprintf(out, cap, "an array of %d integers, each %s", f->min_items, range);
+        else snprintf(out, cap, "an array of %d to %d integers, each %s", f->min_items, f->max_items, range);
+        return;
     case FIELD_OBJECT: snprintf(out, cap, "an object"); return;
     }
 }
@@ -153,6 +182,10 @@ static cJSON *field_schema(const config_field *f) {
         ok = ok && add_raw_number(o, "min", f->min) && add_raw_number(o, "max", f->max);
         if (f->min_exclusive) ok = ok && cJSON_AddTrueToObject(o, "min_exclusive");
         if (f->multiple_of) ok = ok && cJSON_AddNumberToObject(o, "multiple_of", f->multiple_of);
+        if (f->values) {
+            cJSON *list = cJSON_CreateIntArray(f->values, f->value_count);
+            ok = ok && list && cJSON_AddItemToObject(o, "values", list);
+        }
         ok = ok && add_raw_number(o, "default", f->default_value);
         break;
     case FIELD_BOOL: ok = ok && cJSON_AddBoolToObject(o, "default", f->default_value != 0); break;
@@ -163,9 +196,9 @@ static cJSON *field_schema(const config_field *f) {
         break;
     }
     case FIELD_INT_LIST: {
-        ok = ok && cJSON_AddNumberToObject(o, "min_items", f->items) && cJSON_AddNumberToObject(o, "max_items", f->items);
+        ok = ok && cJSON_AddNumberToObject(o, "min_items", f->min_items) && cJSON_AddNumberToObject(o, "max_items", f->max_items);
         ok = ok && add_raw_number(o, "min", f->min) && add_raw_number(o, "max", f->max);
-        cJSON *list = cJSON_CreateIntArray(f->default_items, f->items);
+        cJSON *list = cJSON_CreateIntArray(f->default_items, f->default_count);
         ok = ok && list && cJSON_AddItemToObject(o, "default", list);
         break;
     }

@@ -16,11 +16,15 @@ typedef struct config_field {
     double min, max;               // int, u32, number; each item of an int_list
     int min_exclusive;             // number: must be > min
     int multiple_of;               // int: 0 for any
-    int items;                     // int_list: exactly this many
+    const int *values;             // int: the only values allowed (NULL for any in the range)
+    int value_count;
+    int min_items, max_items;      // int_list: how many items
+    size_t count_offset;           // int_list: of the int in ae_config that holds how many were given
     const char *const *choices;    // choice: names in the order of the enum
     int choice_count;
     double default_value;          // int, u32, number, bool (0/1), choice (the index)
     const int *default_items;      // int_list
+    int default_count;             // int_list: how many default_items
     const struct config_field *fields; // object: its own rows
     int field_count;
     const char *help;              // one line for the page

@@ -53,12 +53,13 @@ act_backward_fn act_backward_scalar, act_backward_simd;
 
 #define LEAKY_RELU_SLOPE 0.01f
 
-// A 3x3 convolution's patch geometry: input (h, w, c), output (oh, ow), stride, padding 1.
+// A k x k convolution's patch geometry: input (h, w, c), output (oh, ow), stride, padding k / 2
+// (k odd: 3 or 5 in the model).
 typedef struct {
-    int h, w, c, oh, ow, stride;
+    int h, w, c, oh, ow, stride, k;
 } conv_geom;
 
-// col: (oh*ow, 9*c), rows ordered (ky, kx, c) to match (kh, kw, in, out) weights.
+// col: (oh*ow, k*k*c), rows ordered (ky, kx, c) to match (kh, kw, in, out) weights.
 void im2col(float *col, const float *x, conv_geom g);
 // dst (cols, rows) = src (rows, cols) transposed.
 void transpose(float *dst, const float *src, int rows, int cols);

@@ -79,23 +79,24 @@ void act_backward_scalar(ae_activation act, float *dy, const float *y, int n) {
 }
 
 void im2col(float *col, const float *x, conv_geom g) {
-    size_t row_len = (size_t)3 * g.c; // one (kx, c) strip of a patch row
+    int k = g.k, pad = g.k / 2;
+    size_t row_len = (size_t)k * g.c; // one (kx, c) strip of a patch row
     for (int oy = 0; oy < g.oh; oy++) {
         for (int ox = 0; ox < g.ow; ox++) {
-            float *dst = col + ((size_t)oy * g.ow + ox) * 9 * g.c;
-            int ix0 = ox * g.stride - 1;
-            for (int ky = 0; ky < 3; ky++, dst += row_len) {
-                int iy = oy * g.stride - 1 + ky;
+            float *dst = col + ((size_t)oy * g.ow + ox) * k * row_len;
+            int ix0 = ox * g.stride - pad;
+            for (int ky = 0; ky < k; ky++, dst += row_len) {
+                int iy = oy * g.stride - pad + ky;
                 if (iy < 0 || iy >= g.h) {
                     memset(dst, 0, row_len * sizeof(float));
                     continue;
                 }
                 const float *src = x + (size_t)iy * g.w * g.c;
-                if (ix0 >= 0 && ix0 + 2 < g.w) {
+                if (ix0 >= 0 && ix0 + k - 1 < g.w) {
                     memcpy(dst, src + (size_t)ix0 * g.c, row_len * sizeof(float));
                     continue;
                 }
-                for (int kx = 0; kx < 3; kx++) {
+                for (int kx = 0; kx < k; kx++) {
                     int ix = ix0 + kx;
                     if (ix < 0 || ix >= g.w) memset(dst + kx * g.c, 0, g.c * sizeof(float));
                     else memcpy(dst + kx * g.c, src + (size_t)ix * g.c, g.c * sizeof(float));
@@ -107,18 +108,19 @@ void im2col(float *col, const float *x, conv_geom g) {
 
 void col2im(float *x, const float *col, conv_geom g) {
     // For one patch row ky the taps kx are adjacent pixels both in x and in col: one contiguous
-    // add of up to 3*c floats, with the image border clipped once per row, not per tap.
+    // add of up to k*c floats, with the image border clipped once per row, not per tap.
+    int k = g.k, pad = g.k / 2;
     for (int oy = 0; oy < g.oh; oy++) {
-        int iy0 = oy * g.stride - 1;
-        int ky_lo = iy0 < 0 ? -iy0 : 0, ky_hi = g.h - iy0 < 3 ? g.h - iy0 : 3;
+        int iy0 = oy * g.stride - pad;
+        int ky_lo = iy0 < 0 ? -iy0 : 0, ky_hi = g.h - iy0 < k ? g.h - iy0 : k;
         for (int ox = 0; ox < g.ow; ox++) {
-            int ix0 = ox * g.stride - 1;
-            int kx_lo = ix0 < 0 ? -ix0 : 0, kx_hi = g.w - ix0 < 3 ? g.w - ix0 : 3;
-            const float *patch = col + ((size_t)oy * g.ow + ox) * 9 * g.c;
+            int ix0 = ox * g.stride - pad;
+            int kx_lo = ix0 < 0 ? -ix0 : 0, kx_hi = g.w - ix0 < k ? g.w - ix0 : k;
+            const float *patch = col + ((size_t)oy * g.ow + ox) * k * k * g.c;
             size_t len = (size_t)(kx_hi - kx_lo) * g.c;
             for (int ky = ky_lo; ky < ky_hi; ky++) {
                 float *dst = x + ((size_t)(iy0 + ky) * g.w + ix0 + kx_lo) * g.c;
-                const float *src = patch + ((size_t)ky * 3 + kx_lo) * g.c;
+                const float *src = patch + ((size_t)ky * k + kx_lo) * g.c;
                 for (size_t i = 0; i < len; i++) dst[i] += src[i];
             }
         }

@@ -9,39 +9,53 @@
 #include "base/rng.h"
 #include "base/status.h"
 #include "io/config.h"
+#include "kernels/kernels.h"
 
 typedef struct ae_model ae_model; // the opaque handle of aevp.h
 
-typedef enum { LAYER_CONV, LAYER_CONVT, LAYER_DENSE } layer_kind;
+typedef enum { LAYER_CONV, LAYER_CONVT, LAYER_DENSE, LAYER_MAXPOOL, LAYER_UPSAMPLE, LAYER_ATTENTION } layer_kind;
 
-enum { LAYER_CONV1, LAYER_CONV2, LAYER_ENC, LAYER_DEC, LAYER_CONVT1, LAYER_CONVT2, LAYER_OUT,
-       LAYER_COUNT };
+// The most layers and tensors any config can ask for: 4 stages of (conv, pool, 3 residual blocks
+// of 2 convs) each way, two attentions, enc, dec and out; a tensor per weight and per bias.
+enum { MODEL_MAX_LAYERS = 80, MODEL_MAX_TENSORS = 2 * MODEL_MAX_LAYERS + 16, MODEL_MAX_STAGES = MODEL_MAX_LAYERS };
+enum { MODEL_NAME_MAX = 24 };
+
+#define NO_OFFSET ((size_t)-1)
 
 typedef struct {
     layer_kind kind;
-    const char *name;
-    ae_activation act;      // applied in place to the layer's output
-    int stride;             // conv only
+    char name[MODEL_NAME_MAX]; // the tensors' prefix: "conv1", "enc2.res1.a", "attn_enc", ...
+    ae_activation act;      // applied in place to the layer's output (after the skip is added)
+    int stride, k;          // conv: stride and kernel size; a transposed conv: stride 2
     int in_h, in_w, in_c;   // dense layers use in_c alone (in_h = in_w = 1)
     int out_h, out_w, out_c;
-    size_t w_offset, w_count, b_offset; // into the parameter arena
+    size_t w_offset, w_count, b_offset; // into the parameter arena (attention: its 8 tensors from w_offset)
     size_t in_offset, out_offset;       // into the activation arena (per batch)
+    int closes_block;       // the second conv of a residual block
+    size_t skip_offset;     // a residual block's second conv: its input x, added before the act
+    size_t also_grad_offset; // a residual block's first conv: the gradient of x that reaches it
+                             // through the skip, added to dx after the backward pass
+    size_t saved_offset;    // attention: what the backward pass needs (ops.h), in the activations
 } layer;
 
 // A named parameter tensor: its layout in the flat parameter arena (aevp.h's ae_tensor says what
 // the names and shapes are).
 typedef struct {
-    const char *name;
+    char name[MODEL_NAME_MAX + 16];
     int rank;
     int shape[4];
     size_t offset;          // in floats, into the parameters
     size_t count;
 } model_tensor;
 
-// What the visualiser shows, in pipeline order: conv1, conv2, latent, dense, convT1, convT2, output.
-enum { MODEL_STAGE_COUNT = 7 };
+// What the visualiser shows, in pipeline order: for today's model conv1, conv2, latent, dense,
+// convT1, convT2, output; deeper models add stages, residual blocks and attention (aevp.h).
+typedef enum { STAGE_LAYER, STAGE_LATENT, STAGE_DENSE, STAGE_ATTENTION_WEIGHTS, STAGE_OUTPUT } stage_source;
 typedef struct {
-    const char *name;
+    char name[MODEL_NAME_MAX + 8];
+    const char *kind;       // "conv", "residual", "attention", "attention_weights", "latent", "dense", "up", "output"
+    stage_source source;
+    int layer;              // the layer whose output (or attention weights) it shows
     int h, w, c;
     size_t offset;          // in floats, into a trace buffer holding every stage end to end
 } model_stage;
@@ -49,9 +63,12 @@ typedef struct {
 struct ae_model {
     ae_config cfg;
     char *config_json;
-    layer layers[LAYER_COUNT];
-    model_tensor tensors[2 * LAYER_COUNT];
-    model_stage stages[MODEL_STAGE_COUNT];
+    int layer_count, tensor_count, stage_count;
+    int enc_layer, dec_layer, out_layer; // the bottleneck's two dense layers and the last conv
+    int latent_stage;       // the first stage the decoder computes: ae_trace_latent writes from it
+    layer layers[MODEL_MAX_LAYERS];
+    model_tensor tensors[MODEL_MAX_TENSORS];
+    model_stage stages[MODEL_MAX_STAGES];
     size_t trace_size;      // floats of all the stages end to end
     size_t param_count;
     float *params, *grads;
@@ -64,7 +81,7 @@ struct ae_model {
     size_t eps_offset;      // a VAE's noise for the batch (n, latent), kept for the backward pass
     int latent_dim;         // g*g: the size of z (the ENC layer has twice that for a VAE)
     double last_recon, last_kl; // the terms of the loss last computed by model_loss_and_grads
-    float *col, *wt;        // im2col and transposed-weight scratch, inside the acts allocation
+    float *col, *wt;        // im2col (or attention) and transposed-weight scratch, inside the acts allocation
     int batch;
     int steps;
     double first_loss;      // the loss of step 1: a loss 1000 times larger means divergence
@@ -75,8 +92,13 @@ struct ae_model {
     pcg32 shuffle_rng;
 };
 
-// Builds the layers and allocates the arenas; AE_ERR_NOMEM (with the size) for too large a model.
+// Builds the layers and allocates the arenas (build.c); AE_ERR_NOMEM (with the size) for too large
+// a model, before anything is allocated.
 int model_init(ae_model *m, const ae_config *cfg);
+// The conv geometry of a conv or transposed conv layer: for a transposed conv, that of the conv it
+// is the adjoint of.
+conv_geom model_layer_geom(const layer *l);
+size_t model_layer_out_size(const layer *l);
 void model_free(ae_model *m);
 // Runs layers first..last on n images already in place in the activation arena; the OUT layer
 // also writes the sigmoid output. Deterministic: a VAE's z is its mu (model_latent).
@@ -88,10 +110,8 @@ double model_loss_and_grads(ae_model *m, int n, int first);
 // The whole loss from its two terms: recon + beta * KL / input_size (KL in nats per image; 0 for a
 // plain autoencoder). The one place the VAE's weighting is written down.
 double model_total_loss(const ae_model *m, double recon, double kl);
-// Where stage s of the last forward pass is in the activation arena (image 0 of the batch).
-const float *model_stage_values(ae_model *m, int stage);
-// The first stage the decoder computes (the latent): ae_trace_latent writes it and those after.
-enum { MODEL_STAGE_LATENT = 2 };
+// Copies stage s of image 0 of the last forward pass into out (h * w * c floats, NHWC).
+void model_copy_stage(ae_model *m, int stage, float *out);
 // The decoder's input, (n, latent_dim): the ENC output, or a VAE's z.
 float *model_latent(ae_model *m);
 float *model_input(ae_model *m);

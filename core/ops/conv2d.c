@@ -1,4 +1,4 @@
-// conv2d.c — 3x3 convolution, padding 1, any stride, as im2col + GEMM per image.
+// conv2d.c — k x k convolution, padding k / 2, any stride, as im2col + GEMM per image.
 // The layer's activation is applied by the model, not here.
 #include <string.h>
 
@@ -8,15 +8,19 @@ static size_t in_size(conv_geom g) { return (size_t)g.h * g.w * g.c; }
 static size_t pixels_out(conv_geom g) { return (size_t)g.oh * g.ow; }
 
 // A stride-1 conv to one channel (the output layer) works without im2col: for each patch row
-// the three taps are adjacent pixels, so a pixel is three dot products of 3*c contiguous floats.
+// the k taps are adjacent pixels, so a pixel is k dot products of k*c contiguous floats.
 // Border rows and columns are clipped once per patch row.
 #define FOR_PATCH_ROWS(g, oy, ox, ...)                                                       \
     do {                                                                                     \
-        int kx_lo = (ox) == 0 ? 1 : 0, kx_hi = (ox) == (g).w - 1 ? 2 : 3;                    \
+        int pad_ = (g).k / 2;                                                                \
+        int kx_lo = (ox) < pad_ ? pad_ - (ox) : 0;                                           \
+        int kx_hi = (ox) + (g).k - pad_ > (g).w ? (g).w - (ox) + pad_ : (g).k;               \
+        int ky_lo = (oy) < pad_ ? pad_ - (oy) : 0;                                           \
+        int ky_hi = (oy) + (g).k - pad_ > (g).h ? (g).h - (oy) + pad_ : (g).k;               \
         int len = (kx_hi - kx_lo) * (g).c;                                                   \
-        for (int ky = (oy) == 0 ? 1 : 0; ky < ((oy) == (g).h - 1 ? 2 : 3); ky++) {           \
-            size_t xo = ((size_t)((oy) - 1 + ky) * (g).w + (ox) - 1 + kx_lo) * (g).c;        \
-            size_t wo = ((size_t)ky * 3 + kx_lo) * (g).c;                                    \
+        for (int ky = ky_lo; ky < ky_hi; ky++) {                                             \
+            size_t xo = ((size_t)((oy) - pad_ + ky) * (g).w + (ox) - pad_ + kx_lo) * (g).c;  \
+            size_t wo = ((size_t)ky * (g).k + kx_lo) * (g).c;                                \
             __VA_ARGS__                                                                      \
         }                                                                                    \
     } while (0)
@@ -54,7 +58,7 @@ static void conv2d_to_one_backward(float *dx, float *dw, float *db, const float 
 
 void conv2d_forward(float *y, const float *x, const float *w, const float *b, int n, conv_geom g,
                     int cout, float *col) {
-    if (cout == 1 && g.stride == 1 && g.h > 1 && g.w > 1) {
+    if (cout == 1 && g.stride == 1) {
         conv2d_to_one_forward(y, x, w, b, n, g);
         return;
     }
@@ -63,18 +67,18 @@ void conv2d_forward(float *y, const float *x, const float *w, const float *b, in
         float *yi = y + (size_t)i * m * cout;
         for (size_t p = 0; p < m; p++) memcpy(yi + p * cout, b, cout * sizeof(float));
         im2col(col, x + (size_t)i * in_size(g), g);
-        gemm_nn((int)m, cout, 9 * g.c, col, 9 * g.c, w, cout, yi, cout, 1);
+        gemm_nn((int)m, cout, g.k * g.k * g.c, col, g.k * g.k * g.c, w, cout, yi, cout, 1);
     }
 }
 
 void conv2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                      const float *w, int n, conv_geom g, int cout, float *col, float *wt) {
-    if (cout == 1 && g.stride == 1 && g.h > 1 && g.w > 1) {
+    if (cout == 1 && g.stride == 1) {
         conv2d_to_one_backward(dx, dw, db, dy, x, w, n, g);
         return;
     }
     size_t m = pixels_out(g);
-    int k = 9 * g.c;
+    int k = g.k * g.k * g.c;
     if (dx) {
         transpose(wt, w, k, cout);
         memset(dx, 0, (size_t)n * in_size(g) * sizeof(float));

@@ -1,5 +1,6 @@
-// conv_transpose2d.c — 3x3 transposed convolution (stride 2, padding 1, output padding 1 in
-// PyTorch's terms), computed as the exact adjoint of conv2d: GEMM then col2im per image.
+// conv_transpose2d.c — k x k transposed convolution (stride 2, padding k / 2, output padding 0 or
+// 1 in PyTorch's terms, whatever makes the size g.h), computed as the exact adjoint of conv2d:
+// GEMM then col2im per image.
 #include <string.h>
 
 #include "ops/ops.h"
@@ -7,7 +8,7 @@
 void conv_transpose2d_forward(float *y, const float *x, const float *w, const float *b, int n,
                               conv_geom g, int cin, float *col, float *wt) {
     size_t m = (size_t)g.oh * g.ow, out = (size_t)g.h * g.w * g.c;
-    int k = 9 * g.c;
+    int k = g.k * g.k * g.c;
     transpose(wt, w, k, cin);
     for (int i = 0; i < n; i++) {
         float *yi = y + (size_t)i * out;
@@ -20,7 +21,7 @@ void conv_transpose2d_forward(float *y, const float *x, const float *w, const fl
 void conv_transpose2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                                const float *w, int n, conv_geom g, int cin, float *col) {
     size_t m = (size_t)g.oh * g.ow, out = (size_t)g.h * g.w * g.c;
-    int k = 9 * g.c;
+    int k = g.k * g.k * g.c;
     for (int i = 0; i < n; i++) {
         const float *dyi = dy + (size_t)i * out;
         for (size_t p = 0; p < (size_t)g.h * g.w; p++)

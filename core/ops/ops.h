@@ -8,8 +8,8 @@
 
 #include "kernels/kernels.h"
 
-// conv2d, 3x3, padding 1, stride g.stride. x: (n, h, w, c)  y: (n, oh, ow, cout)
-// w: (3, 3, c, cout)  b: (cout)  col: scratch of g.oh*g.ow*9*g.c floats  wt: scratch of w's size
+// conv2d, k x k (k = g.k), padding k / 2, stride g.stride. x: (n, h, w, c)  y: (n, oh, ow, cout)
+// w: (k, k, c, cout)  b: (cout)  col: scratch of g.oh*g.ow*k*k*g.c floats  wt: scratch of w's size
 void conv2d_forward(float *y, const float *x, const float *w, const float *b, int n, conv_geom g,
                     int cout, float *col);
 // dx may be NULL (the first layer needs no input gradient); dx is overwritten, dw/db accumulate.
@@ -17,7 +17,7 @@ void conv2d_backward(float *dx, float *dw, float *db, const float *dy, const flo
                      const float *w, int n, conv_geom g, int cout, float *col, float *wt);
 
 // conv_transpose2d: the adjoint of the conv2d with geometry g (g describes the *output* grid:
-// the transposed conv maps (n, g.oh, g.ow, cin) to (n, g.h, g.w, g.c)). w: (3, 3, g.c, cin).
+// the transposed conv maps (n, g.oh, g.ow, cin) to (n, g.h, g.w, g.c)). w: (k, k, g.c, cin).
 void conv_transpose2d_forward(float *y, const float *x, const float *w, const float *b, int n,
                               conv_geom g, int cin, float *col, float *wt);
 void conv_transpose2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
@@ -28,6 +28,28 @@ void dense_forward(float *y, const float *x, const float *w, const float *b, int
                    int out);
 void dense_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                     const float *w, int n, int in, int out, float *wt);
+
+// 2x2 max-pooling, stride 2, ceil mode: (n, h, w, c) -> (n, ceil(h/2), ceil(w/2), c). Backward
+// overwrites dx, routing each gradient to its window's first largest input (PyTorch's choice).
+void maxpool2_forward(float *y, const float *x, int n, int h, int w, int c);
+void maxpool2_backward(float *dx, const float *dy, const float *x, int n, int h, int w, int c);
+// Nearest-neighbour resize (n, h, w, c) -> (n, oh, ow, c), source floor(dst * in / out) as
+// PyTorch's F.interpolate(size=..., mode="nearest"). Backward overwrites dx.
+void upsample_nearest_forward(float *y, const float *x, int n, int h, int w, int c, int oh, int ow);
+void upsample_nearest_backward(float *dx, const float *dy, int n, int h, int w, int c, int oh, int ow);
+
+// Single-head self-attention with a residual connection over p positions of c channels (NHWC
+// rows): y = x + softmax(Q K^T / sqrt(c)) V Wo + bo, Q = x Wq + bq, K = x Wk + bk, V = x Wv + bv.
+// params: Wq bq Wk bk Wv bv Wo bo, each W (c, c) as (in, out). saved: n * attention_saved_size
+// floats, written by forward (per image Q, K, V, then A (p, p), then A V) and read by backward.
+// Backward overwrites dx and accumulates into dparams (the same layout as params).
+size_t attention_param_count(int c);
+size_t attention_saved_size(int p, int c);
+size_t attention_scratch_size(int p, int c);
+void attention_forward(float *y, float *saved, const float *x, const float *params, int n, int p, int c,
+                       float *scratch);
+void attention_backward(float *dx, float *dparams, const float *dy, const float *x, const float *saved,
+                        const float *params, int n, int p, int c, float *scratch);
 
 // Losses on logits z against targets t in [0, 1], count elements; the mean loss is returned in
 // double and dz = d(mean loss)/dz is written. recon receives sigmoid(z).

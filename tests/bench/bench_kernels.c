@@ -57,18 +57,17 @@ int main(void) {
 
     printf("%-8s %-10s %12s %10s %9s\n", "layer", "pass", "MFLOP/batch", "ms/batch", "GFLOP/s");
     double total_flops = 0, total_time = 0;
-    for (int li = 0; li < LAYER_COUNT; li++) {
+    for (int li = 0; li < m->layer_count; li++) {
         const layer *l = &m->layers[li];
         double macs = l->kind == LAYER_DENSE ? (double)l->in_c * l->out_c
-                    : l->kind == LAYER_CONV ? (double)l->out_h * l->out_w * l->out_c * 9.0 * l->in_c
-                                            : (double)l->in_h * l->in_w * l->in_c * 9.0 * l->out_c;
+                    : l->kind == LAYER_CONV ? (double)l->out_h * l->out_w * l->out_c * l->k * l->k * l->in_c
+                                            : (double)l->in_h * l->in_w * l->in_c * l->k * l->k * l->out_c;
         const float *xin = m->acts + l->in_offset, *w = m->params + l->w_offset, *b = m->params + l->b_offset;
         float *y = m->acts + l->out_offset, *dy = m->acts + m->acts_per_batch + l->out_offset;
         float *dx = li == 0 ? NULL : m->acts + m->acts_per_batch + l->in_offset;
         float *dw = m->grads + l->w_offset, *db = m->grads + l->b_offset;
-        conv_geom g;
-        if (l->kind == LAYER_CONVT) { g.h = l->out_h; g.w = l->out_w; g.c = l->out_c; g.oh = l->in_h; g.ow = l->in_w; g.stride = 2; }
-        else { g.h = l->in_h; g.w = l->in_w; g.c = l->in_c; g.oh = l->out_h; g.ow = l->out_w; g.stride = l->stride; }
+        if (l->kind != LAYER_CONV && l->kind != LAYER_CONVT && l->kind != LAYER_DENSE) continue; // the default model has no others
+        conv_geom g = model_layer_geom(l);
         for (int pass = 0; pass < 2; pass++) {
             int reps = 0;
             double t0 = now(), t;
@@ -78,6 +77,7 @@ int main(void) {
                     case LAYER_CONV: conv2d_forward(y, xin, w, b, n, g, l->out_c, m->col); break;
                     case LAYER_CONVT: conv_transpose2d_forward(y, xin, w, b, n, g, l->in_c, m->col, m->wt); break;
                     case LAYER_DENSE: dense_forward(y, xin, w, b, n, l->in_c, l->out_c); break;
+                    default: break;
                     }
                     act_forward(l->act, y, (int)(n * (size_t)l->out_h * l->out_w * l->out_c));
                 } else {
@@ -85,6 +85,7 @@ int main(void) {
                     case LAYER_CONV: conv2d_backward(dx, dw, db, dy, xin, w, n, g, l->out_c, m->col, m->wt); break;
                     case LAYER_CONVT: conv_transpose2d_backward(dx, dw, db, dy, xin, w, n, g, l->in_c, m->col); break;
                     case LAYER_DENSE: dense_backward(dx, dw, db, dy, xin, w, n, l->in_c, l->out_c, m->wt); break;
+                    default: break;
                     }
                 }
                 reps++;

@@ -19,10 +19,15 @@
 
 // The ranges config.h documents for every field of an accepted config.
 static int config_in_range(const ae_config *c) {
-    int sides_ok = c->input_h >= 4 && c->input_h <= 256 && c->input_h % 4 == 0 && c->input_w >= 4 &&
-                   c->input_w <= 256 && c->input_w % 4 == 0 && c->input_c >= 1 && c->input_c <= 4;
-    return c->filters[0] >= 1 && c->filters[0] <= 64 && c->filters[1] >= 1 && c->filters[1] <= 64 &&
-           c->latent_grid >= 1 && c->latent_grid <= 8 && c->activation <= ACT_TANH &&
+    if (c->depth < 1 || c->depth > AE_MAX_DEPTH) return 0;
+    for (int i = 0; i < c->depth; i++)
+        if (c->filters[i] < 1 || c->filters[i] > 128) return 0;
+    int least = 1 << c->depth;
+    int sides_ok = c->input_h >= least && c->input_h <= 256 && c->input_w >= least && c->input_w <= 256 &&
+                   c->input_c >= 1 && c->input_c <= 4;
+    int arch_ok = (c->kernel_size == 3 || c->kernel_size == 5) && c->downsample <= DOWN_MAXPOOL &&
+                  c->upsample <= UP_NEAREST && c->res_blocks >= 0 && c->res_blocks <= 3 && c->attention <= ATTN_BOTH;
+    return arch_ok && c->latent_grid >= 1 && c->latent_grid <= 8 && c->activation <= ACT_TANH &&
            c->loss <= LOSS_MSE && c->optimizer <= OPT_RMSPROP && c->learning_rate > 0 &&
            c->learning_rate <= 10 && c->batch_size >= 1 && c->batch_size <= 512 && c->epochs >= 1 &&
            c->epochs <= 1000 && sides_ok;

@@ -33,21 +33,18 @@ export function defineModel({ c, u8, u32, i32, f32, f64, string, malloc, withBuf
       this.flopsPerSample = c.ae_flops_per_sample(this.ptr);
       this.traceSize = c.ae_trace_size(this.ptr);
       this.stages = this.#stageInfo();
-      this.latentStage = this.stages.findIndex((stage) => stage.name === 'latent'); // where the decoder starts
+      this.latentStage = c.ae_latent_stage(this.ptr); // where the decoder starts
     }
 
     #stageInfo() {
-      // ae_stage in wasm32: const char *name; int h, w, c; size_t offset — 5 words. The stages lie
-      // end to end in the trace buffer, so the last one ends at ae_trace_size.
-      return withBuffers([20], (info) => {
+      // ae_stage in wasm32: const char *name; int h, w, c; size_t offset; const char *kind — 6 words.
+      return withBuffers([24], (info) => {
         const stages = [];
-        for (let end = 0; end < this.traceSize;) {
-          check(c.ae_stage_info(this.ptr, stages.length, info));
+        for (let s = 0; s < c.ae_stage_count(this.ptr); s++) {
+          check(c.ae_stage_info(this.ptr, s, info));
           const w = u32();
           const i = info >> 2;
-          const stage = { name: string(w[i]), shape: [w[i + 1], w[i + 2], w[i + 3]], offset: w[i + 4] };
-          end = stage.offset + stage.shape[0] * stage.shape[1] * stage.shape[2];
-          stages.push(stage);
+          stages.push({ name: string(w[i]), shape: [w[i + 1], w[i + 2], w[i + 3]], offset: w[i + 4], kind: string(w[i + 5]) });
         }
         return stages;
       });
