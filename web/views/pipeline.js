@@ -15,7 +15,7 @@ const EXPLAIN = {
 
 // Any other stage is explained by its kind (and how the config halves or doubles the image).
 const EXPLAIN_KIND = {
-  conv: 'A convolution and, for max-pooling, the largest value of each 2×2 window: half the size, features of a larger area.',
+  conv: 'A convolution that halves the size — a stride-2 conv, or a conv then the largest value of each 2×2 window (max-pooling): features of a larger area.',
   residual: 'A residual block: conv, activation, conv, plus the block’s own input. The skip lets it learn only a correction, which keeps deep networks trainable.',
   attention: 'Self-attention: every position mixes in the values of the positions it finds relevant, wherever they are. Hover or focus a position to see where it looks.',
   up: 'Doubling the size: a transposed convolution paints overlapping patches (uneven overlaps can leave a checkerboard), or a nearest-neighbour copy then a convolution (no checkerboard; Odena et al., Distill 2016).',
