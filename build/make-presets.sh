@@ -23,7 +23,7 @@ presets=(
   'mnist-residual|mnist|4|{"latent_grid":3,"filters":[16,16],"res_blocks":1,"seed":1}|MNIST, residual blocks|A residual block per stage: conv, activation, conv, plus its input. The skip lets each block learn only a correction.'
   'mnist-attention|mnist|4|{"latent_grid":3,"filters":[16,16],"attention":"both","seed":1}|MNIST, self-attention|Attention at 7×7 in the encoder and the decoder: hover a position of the attention card to see which others it draws on.'
   'mnist-nearest|mnist|4|{"latent_grid":3,"filters":[16,16],"downsample":"maxpool","upsample":"nearest","seed":1}|MNIST, max-pool and nearest upsampling|The classic Keras-tutorial autoencoder. Its decoder doubles by copying pixels, then convolves: no checkerboard, unlike the transposed convolutions of the residual preset (compare their up maps).'
-  'fashion-deep|fashion|4|{"latent_grid":4,"filters":[16,32,32],"res_blocks":1,"seed":1}|Fashion-MNIST, 3 stages|Three stages, 28 → 14 → 7 → 4, a residual block in each: sharper clothes than the 2-stage model.'
+  'fashion-deep|fashion|4|{"latent_grid":4,"filters":[16,32,32],"res_blocks":1,"seed":1}|Fashion-MNIST, 3 stages|Three stages, 28 → 14 → 7 → 4, a residual block in each: a little sharper than the 2-stage model (19.3 against 19.1 dB after 4 epochs) for 4 times the work.'
 )
 
 wanted=" $* "

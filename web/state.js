@@ -45,6 +45,7 @@ const choice = (...options) => ({ kind: 'choice', options, rule: `one of ${optio
 function leafRule(leaf) {
   if (leaf.type === 'bool') return choice('0', '1');
   if (leaf.type === 'choice') return choice(...leaf.choices);
+  if (leaf.type === 'int' && leaf.values) return { ...int(leaf.min, leaf.max), values: leaf.values, rule: leaf.values.join(' or ') };
   if (leaf.type === 'int') return { ...int(leaf.min, leaf.max), multipleOf: leaf.multipleOf };
   return number(leaf.min, leaf.max, leaf.minExclusive);
 }
@@ -62,10 +63,19 @@ export function installSchema(schema) {
       set: (s, v) => setPath(s.config, leaf.path, bool ? v === '1' : v),
     };
   });
+  // The number of encoder stages: the filters' items past it are dropped after the link is read
+  // (a 1-stage link must say so; a deeper one also names f3, f4).
+  const list = linked.find((f) => f.item === 0);
+  const depthRow = list && {
+    key: 'dep', ...int(list.field.min_items, list.field.max_items), sparse: true,
+    get: (s) => getPath(s.config, list.path.slice(0, -1))?.length,
+    set: (s, v) => { s.depth = v; },
+  };
   FIELDS = [
     { key: 'd', ...choice(...DATASETS), get: (s) => s.dataset, set: (s, v) => { s.dataset = v; } },
     ...configRows.filter((r) => !r.sparse),
     ...configRows.filter((r) => r.sparse),
+    ...(depthRow ? [depthRow] : []),
     { key: 'src', ...choice('draw', 'test'), get: (s) => s.view.source, set: (s, v) => { s.view.source = v; } },
     { key: 'img', ...int(0, TEST_IMAGES - 1), get: (s) => s.view.testIndex, set: (s, v) => { s.view.testIndex = v; } },
     { key: 'z', kind: 'latent', rule: '', get: (s) => s.view.latent, set: (s, v) => { s.view.latent = v; } },
@@ -111,6 +121,7 @@ function readValue(field, raw) {
       if (field.kind === 'int' && !Number.isInteger(v)) return { error: `must be a whole number ${field.rule} (got ${shown(raw)})` };
       if (!Number.isFinite(v) || (field.minExclusive ? v <= field.min : v < field.min) || v > field.max)
         return { error: `must be ${field.rule} (got ${shown(raw)})` };
+      if (field.values && !field.values.includes(v)) return { error: `must be ${field.rule} (got ${shown(raw)})` };
       if (field.multipleOf && v % field.multipleOf !== 0) return { error: `must be divisible by ${field.multipleOf} (got ${shown(raw)})` };
       return { value: v };
     }
@@ -195,6 +206,13 @@ export function parseHash(hash) {
     const { value, error } = readValue(field, raw);
     if (error) report(`${key} ${error}`);
     else field.set(state, value);
+  }
+  if (state.depth !== undefined) {
+    const filters = state.config.filters;
+    if (filters.length < state.depth || filters.slice(0, state.depth).some((v) => v === undefined))
+      report(`dep=${state.depth} needs f1..f${state.depth} (the filters of each stage)`);
+    else state.config.filters = filters.slice(0, state.depth);
+    delete state.depth;
   }
   // The decoder takes exactly g×g numbers: a z that does not fit the grid cannot be shown.
   const latent = state.view.latent;

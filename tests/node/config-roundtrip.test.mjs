@@ -116,7 +116,7 @@ test('the form\'s checks accept and refuse what config_parse does, over every fi
     const messages = shown.map((field) => {
       const hit = typed.find(([f]) => f === field);
       const value = hit ? hit[1] : getPath(defaults(schema), field.path);
-      return checkInput(field, field.type === 'int' || field.type === 'number' ? String(value) : value);
+      return checkInput(field, (field.type === 'int' || field.type === 'number') && value !== undefined ? String(value) : value);
     }).filter(Boolean);
     assert.equal(messages.length > 0, Boolean(engine), `${text}\n  engine: ${engine || 'accepted'}\n  form:   ${messages.join('; ') || 'accepted'}`);
     compared++;

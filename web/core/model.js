@@ -131,7 +131,7 @@ export function defineModel({ c, u8, u32, i32, f32, f64, string, malloc, withBuf
     #stagesFrom(buffer, first) {
       return this.stages.slice(first).map((s) => {
         const count = s.shape[0] * s.shape[1] * s.shape[2];
-        return { name: s.name, shape: s.shape, data: buffer.slice(s.offset, s.offset + count) };
+        return { name: s.name, kind: s.kind, shape: s.shape, data: buffer.slice(s.offset, s.offset + count) };
       });
     }
 

@@ -7,6 +7,13 @@ import { leaves } from './config-schema.js';
 export const PAGE_FIELDS = [
   { name: 'filters[0]', label: 'Filters F1', key: 'f1' },
   { name: 'filters[1]', label: 'Filters F2', key: 'f2' },
+  { name: 'filters[2]', label: 'Filters F3 (3rd stage)', key: 'f3' },
+  { name: 'filters[3]', label: 'Filters F4 (4th stage)', key: 'f4' },
+  { name: 'kernel_size', label: 'Kernel size', key: 'k' },
+  { name: 'downsample', label: 'Downsampling', key: 'down' },
+  { name: 'upsample', label: 'Upsampling', key: 'up' },
+  { name: 'res_blocks', label: 'Residual blocks per stage', key: 'res' },
+  { name: 'attention', label: 'Self-attention', key: 'attn' },
   { name: 'latent_grid', label: 'Latent grid g', key: 'g' },
   { name: 'activation', label: 'Activation', key: 'act' },
   { name: 'loss', label: 'Loss', key: 'loss' },

@@ -13,10 +13,12 @@ export function leaves(schema) {
       const name = prefix + f.name;
       if (f.type === 'object') { walk(f.fields, `${name}.`, [...path, f.name]); continue; }
       const common = { min: f.min, max: f.max, minExclusive: Boolean(f.min_exclusive), multipleOf: f.multiple_of ?? 0,
-                       choices: f.choices ?? null, help: f.help ?? '', field: f };
+                       choices: f.choices ?? null, values: f.values ?? null, help: f.help ?? '', field: f, optional: false };
       if (f.type === 'int_list') {
         for (let i = 0; i < f.max_items; i++)
-          out.push({ ...common, name: `${name}[${i}]`, path: [...path, f.name, i], type: 'int', item: i, default: f.default?.[i] });
+          // Items past min_items may be left out: the list is the items given, in order.
+          out.push({ ...common, name: `${name}[${i}]`, path: [...path, f.name, i], type: 'int', item: i,
+                     default: f.default?.[i], optional: i >= f.min_items });
       } else {
         out.push({ ...common, name, path: [...path, f.name], type: f.type, item: null, default: f.default });
       }
@@ -51,19 +53,34 @@ export function checkInput(leaf, raw) {
   const name = leaf.name;
   if (leaf.type === 'choice') return leaf.choices.includes(raw) ? '' : `${name} must be one of ${leaf.choices.join(', ')}`;
   if (leaf.type === 'bool') return typeof raw === 'boolean' ? '' : `${name} must be true or false`;
-  const text = String(raw).trim();
-  if (text === '') return `${name} is required`;
+  const text = raw === undefined || raw === null ? '' : String(raw).trim();
+  if (text === '') return leaf.optional ? '' : `${name} is required`;
   const v = Number(text);
   if (!Number.isFinite(v)) return `${name} must be a number (got "${text}")`;
   if (leaf.type === 'int' && !Number.isInteger(v)) return `${name} must be a whole number (got ${text})`;
   if (leaf.minExclusive ? v <= leaf.min : v < leaf.min) return `${name} must be ${leaf.minExclusive ? `> ${leaf.min}` : `${leaf.min} or more`} (got ${text})`;
   if (v > leaf.max) return `${name} must be ${leaf.max} or less (got ${text})`;
+  if (leaf.values && !leaf.values.includes(v)) return `${name} must be ${leaf.values.join(' or ')} (got ${text})`;
   if (leaf.multipleOf && v % leaf.multipleOf !== 0) return `${name} must be divisible by ${leaf.multipleOf} (got ${text})`;
   return '';
 }
 
-// The config value of an accepted raw form value.
-export const readInput = (leaf, raw) => (leaf.type === 'choice' || leaf.type === 'bool' ? raw : Number(String(raw).trim()));
+// The config value of an accepted raw form value; undefined for an optional item left empty.
+export function readInput(leaf, raw) {
+  if (leaf.type === 'choice' || leaf.type === 'bool') return raw;
+  const text = raw === undefined || raw === null ? '' : String(raw).trim();
+  return text === '' && leaf.optional ? undefined : Number(text);
+}
+
+// Drops the items left out of every int_list of a config (in place): [16, 8, undefined] is [16, 8].
+export function compactLists(schema, config) {
+  for (const leaf of leaves(schema)) {
+    if (leaf.item !== 0) continue;
+    const list = getPath(config, leaf.path.slice(0, -1));
+    if (Array.isArray(list)) setPath(config, leaf.path.slice(0, -1), list.filter((v) => v !== undefined && v !== null));
+  }
+  return config;
+}
 
 // Whether two configs give the same model: every leaf equal, but those named in `ignore`.
 export function sameConfig(schema, a, b, ignore = []) {

@@ -26,7 +26,8 @@ export function createConfigForm(form, fields, defaults, { onChange }) {
       input.type = 'number';
       input.min = field.min;
       input.max = field.max;
-      input.step = field.type === 'int' ? String(field.multipleOf || 1) : 'any';
+      input.step = field.type === 'int' ? String(field.values ? field.values[1] - field.values[0] : field.multipleOf || 1) : 'any';
+      if (field.optional) input.placeholder = '—';
       input.inputMode = field.type === 'int' ? 'numeric' : 'decimal';
     }
     input.id = id;
@@ -61,15 +62,24 @@ export function createConfigForm(form, fields, defaults, { onChange }) {
       if (message) errors[field.name] = message;
       else setPath(config, field.path, readInput(field, raw));
     }
+    // An empty optional item (a stage left out) ends up out of its list.
+    for (const { field } of inputs) {
+      if (field.item !== 0) continue;
+      const path = field.path.slice(0, -1);
+      const list = getPath(config, path);
+      if (Array.isArray(list)) setPath(config, path, list.filter((v) => v !== undefined));
+    }
     return { config: Object.keys(errors).length ? null : config, errors };
   }
 
   // Shows config (a missing field: its default); returns what the form then reads.
   function write(config) {
     for (const { field, input } of inputs) {
-      const value = getPath(config, field.path) ?? getPath(defaults, field.path);
+      // A list item comes from the config's list when it has one: [32] is one stage, not [32, 8].
+      const list = field.item !== null ? getPath(config, field.path.slice(0, -1)) : undefined;
+      const value = Array.isArray(list) ? list[field.item] : getPath(config, field.path) ?? getPath(defaults, field.path);
       if (field.type === 'bool') input.checked = Boolean(value);
-      else input.value = String(value);
+      else input.value = value === undefined ? '' : String(value);
     }
     return read();
   }

@@ -3,20 +3,38 @@
 import { diverging, drawLegend, drawMap, format, grey, range, viridis } from './maps.js';
 
 const EXPLAIN = {
-  input: 'The 28×28 image the network sees, pixels from 0 (black) to 1 (white).',
-  conv1: 'Each map is one 3×3 filter slid over the input (stride 2): bright where the filter finds its pattern — edges, strokes, corners.',
+  input: 'The image the network sees, pixels from 0 (black) to 1 (white).',
+  conv1: 'Each map is one filter slid over the input (stride 2): bright where the filter finds its pattern — edges, strokes, corners.',
   conv2: 'Filters over conv1’s maps combine simple features into parts of shapes, at a quarter of the resolution.',
   latent: 'The bottleneck: the whole image squeezed into these few numbers. Move a slider and the decoder redraws from the changed code.',
   dense: 'The decoder’s first step spreads the code back out into small maps.',
-  convT1: 'Transposed convolutions upsample: each value paints a 3×3 patch, doubling the size.',
+  convT1: 'Transposed convolutions upsample: each value paints a patch, doubling the size.',
   convT2: 'Full-size maps from which the last layer mixes the output.',
   output: 'The reconstruction. It is blurry because a few numbers cannot hold every detail: the decoder draws the average of what fits the code.',
 };
 
-const TITLES = { input: 'Input', conv1: 'Conv 1', conv2: 'Conv 2', latent: 'Bottleneck', dense: 'Dense → reshape',
-                 convT1: 'ConvTranspose 1', convT2: 'ConvTranspose 2', output: 'Output' };
-const ROLE = { input: 'io', conv1: 'encoder', conv2: 'encoder', latent: 'bottleneck', dense: 'decoder',
-               convT1: 'decoder', convT2: 'decoder', output: 'io' };
+// Any other stage is explained by its kind (and how the config halves or doubles the image).
+const EXPLAIN_KIND = {
+  conv: 'A convolution and, for max-pooling, the largest value of each 2×2 window: half the size, features of a larger area.',
+  residual: 'A residual block: conv, activation, conv, plus the block’s own input. The skip lets it learn only a correction, which keeps deep networks trainable.',
+  attention: 'Self-attention: every position mixes in the values of the positions it finds relevant, wherever they are. Hover or focus a position to see where it looks.',
+  up: 'Doubling the size: a transposed convolution paints overlapping patches (uneven overlaps can leave a checkerboard), or a nearest-neighbour copy then a convolution (no checkerboard; Odena et al., Distill 2016).',
+};
+
+function title(name) {
+  const fixed = { input: 'Input', latent: 'Bottleneck', dense: 'Dense → reshape', output: 'Output', attn_enc: 'Self-attention (encoder)',
+                  attn_dec: 'Self-attention (decoder)' }[name];
+  if (fixed) return fixed;
+  let m = /^conv(\d)$/.exec(name);
+  if (m) return `Conv ${m[1]}`;
+  if ((m = /^convT(\d)$/.exec(name))) return `ConvTranspose ${m[1]}`;
+  if ((m = /^up(\d)$/.exec(name))) return `Nearest ×2 + conv ${m[1]}`;
+  if ((m = /^(enc|dec)(\d)\.res(\d)$/.exec(name))) return `Residual block ${m[1]}${m[2]}.${m[3]}`;
+  return name;
+}
+
+const ROLE = { input: 'io', latent: 'bottleneck', output: 'io' };
+const role = (name, afterLatent) => ROLE[name] ?? (afterLatent || name === 'dense' ? 'decoding' : 'encoding');
 
 const THUMB = 16;   // Chromium's and Firefox's range thumb, in CSS pixels
 
@@ -40,13 +58,13 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
   legendHost.append('low', legend, 'high — colours map each layer’s (or map’s) smallest value to dark blue, its largest to yellow');
   drawLegend(legend);
 
-  function card(name, shape) {
+  function card(name, shape, { afterLatent = false, kind = '' } = {}) {
     const el = document.createElement('section');
-    el.className = `stage ${ROLE[name]}`;
+    el.className = `stage ${role(name, afterLatent)}${kind ? ` kind-${kind}` : ''}`;
     el.dataset.stage = name;
     const head = document.createElement('header');
     const h3 = document.createElement('h3');
-    h3.textContent = TITLES[name];
+    h3.textContent = title(name);
     const sh = document.createElement('span');
     sh.className = 'shape';
     sh.textContent = shape.join('×');
@@ -55,10 +73,10 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
     return el;
   }
 
-  function explain(el, name) {
+  function explain(el, name, kind) {
     const p = document.createElement('p');
     p.className = 'explain-text';
-    p.textContent = EXPLAIN[name];
+    p.textContent = stages.length === 7 || !EXPLAIN_KIND[kind] ? EXPLAIN[name] ?? EXPLAIN_KIND[kind] ?? '' : EXPLAIN_KIND[kind];
     el.append(p);
   }
 
@@ -74,7 +92,7 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
       cv.height = h;
       cv.tabIndex = 0;
       cv.setAttribute('role', 'img');
-      cv.setAttribute('aria-label', `${TITLES[name]} map ${k + 1} of ${c}`);
+      cv.setAttribute('aria-label', `${title(name)} map ${k + 1} of ${c}`);
       cv.dataset.channel = k;
       const show = (e) => showZoom(name, k, e.currentTarget);
       cv.addEventListener('pointerenter', show);
@@ -186,11 +204,14 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
     explain(input, 'input');
     container.append(input);
     cards.set('input', { big: inputCanvas, shape: stages.at(-1).shape });
+    let afterLatent = false;
     for (const s of stages) {
+      if (s.kind === 'attention_weights') continue; // drawn on its attention card, on hover
+      if (s.name === 'latent') afterLatent = true;
       // An arrow and the card it points to wrap together.
       const step = document.createElement('div');
       step.className = 'step';
-      const el = card(s.name, s.shape);
+      const el = card(s.name, s.shape, { afterLatent, kind: s.kind });
       step.append(arrow(), el);
       if (s.name === 'latent') {
         buildSliders(el, s.shape[0]);
@@ -200,6 +221,7 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
       } else {
         const tiles = tileGrid(el, s.name, s.shape);
         cards.set(s.name, { tiles, shape: s.shape });
+        if (s.kind === 'attention') attentionView(el, s);
         if (s.name === 'conv1') {
           const t = document.createElement('p');
           t.className = 'filters-title';
@@ -210,12 +232,65 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
           cards.get('conv1').filters = f;
         }
       }
-      explain(el, s.name);
+      explain(el, s.name, s.kind);
       container.append(step);
     }
   }
 
+  // An attention card's weights: a grid of the stage's positions; hovering or focusing one draws
+  // where that query position attends, over the same grid.
+  function attentionView(el, stage) {
+    const [h, w] = stage.shape;
+    const box = document.createElement('div');
+    box.className = 'attention';
+    const grid = document.createElement('div');
+    grid.className = 'attention-grid';
+    grid.style.gridTemplateColumns = `repeat(${w}, 1fr)`;
+    grid.setAttribute('role', 'group');
+    grid.setAttribute('aria-label', 'Query positions: hover or focus one to see where it attends');
+    const map = document.createElement('canvas');
+    map.width = w;
+    map.height = h;
+    map.className = 'attention-map';
+    map.setAttribute('role', 'img');
+    const caption = document.createElement('p');
+    caption.className = 'attention-caption';
+    caption.textContent = 'Hover or focus a position: bright where it attends';
+    const entry = { query: 0, map, caption, h, w };
+    for (let q = 0; q < h * w; q++) {
+      const cell = document.createElement('button');
+      cell.type = 'button';
+      cell.className = 'attention-cell';
+      cell.setAttribute('aria-label', `position row ${Math.floor(q / w) + 1}, column ${(q % w) + 1}`);
+      const show = () => { entry.query = q; drawAttention(stage.name); };
+      cell.addEventListener('pointerenter', show);
+      cell.addEventListener('focus', show);
+      grid.append(cell);
+    }
+    box.append(grid, map, caption);
+    el.append(box);
+    cards.set(`${stage.name}.weights`, entry);
+  }
+
+  function drawAttention(name) {
+    const entry = cards.get(`${name}.weights`);
+    if (!entry?.data) return;
+    const { h, w, query } = entry;
+    const channels = h * w;
+    let top = 0;
+    for (let key = 0; key < channels; key++) top = Math.max(top, entry.data[key * channels + query]);
+    drawMap(entry.map, entry.data, { h, w, channel: query, channels, min: 0, max: top || 1 });
+    entry.caption.textContent = `Row ${Math.floor(query / w) + 1}, column ${(query % w) + 1} attends most (${format(top, 2)}) to the brightest positions`;
+    entry.map.setAttribute('aria-label', entry.caption.textContent);
+  }
+
   function drawStage(name, data) {
+    const weights = cards.get(name);
+    if (weights && weights.map && weights.caption && !weights.tiles) {
+      weights.data = data;
+      drawAttention(name.replace(/\.weights$/, ''));
+      return;
+    }
     const entry = cards.get(name);
     if (!entry) return;
     entry.data = data;
@@ -352,7 +427,7 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
     const r = range(entry.data, k, c);
     const shown = rangeMode === 'map' ? r : range(entry.data);
     drawMap(zoomCanvas, entry.data, { h, w, channel: k, channels: c, min: shown.min, max: shown.max });
-    zoomText.textContent = `${TITLES[name]} · map ${k + 1}/${c} · ${h}×${w}\nmin ${format(r.min)}  max ${format(r.max)}`;
+    zoomText.textContent = `${title(name)} · map ${k + 1}/${c} · ${h}×${w}\nmin ${format(r.min)}  max ${format(r.max)}`;
     const box = target.getBoundingClientRect();
     zoom.hidden = false;
     const x = Math.min(box.right + 10, window.innerWidth - 200);
