@@ -6,10 +6,25 @@ const ACTIVATIONS = {
   relu: 'F.relu(x)', leaky_relu: 'F.leaky_relu(x, 0.01)', elu: 'F.elu(x, 1.0)', tanh: 'torch.tanh(x)',
 };
 
+// What each choice of the config's architecture fields means here (keyed by the schema's choice
+// names, which the page never spells out as strings): where attention goes, and which layer
+// downsamples and upsamples.
+const ATTENTION = { none: [false, false], encoder: [true, false], decoder: [false, true], both: [true, true] };
+const POOLED = { stride: false, maxpool: true };
+const NEAREST = { transpose: false, nearest: true };
+
+function choice(table, field, value) {
+  if (!(value in table)) throw new Error(`torch export: ${field} ${value} is not known to the exporter`);
+  return table[value];
+}
+
 // The module's constructor and forward lines, stage by stage in the engine's order.
 function moduleLines(config) {
-  const filters = config.filters, depth = filters.length, k = config.kernel_size ?? 3;
-  const res = config.res_blocks ?? 0, attention = config.attention ?? 'none';
+  const filters = config.filters, depth = filters.length, k = config.kernel_size;
+  const res = config.res_blocks;
+  const [attendEnc, attendDec] = choice(ATTENTION, 'attention', config.attention);
+  const pooled = choice(POOLED, 'downsample', config.downsample);
+  const nearest = choice(NEAREST, 'upsample', config.upsample);
   const channels = [config.input.c, ...filters];
   const sizes = [[config.input.h, config.input.w]];
   for (let i = 1; i <= depth; i++) sizes.push(sizes[i - 1].map((s) => Math.ceil(s / 2)));
@@ -21,7 +36,7 @@ function moduleLines(config) {
     for (let j = 1; j <= res; j++) forward.push(`x = self.${prefix}["res${j}"](x)  # stage ${prefix}.res${j}`);
   };
   for (let i = 1; i <= depth; i++) {
-    if ((config.downsample ?? 'stride') === 'stride') {
+    if (!pooled) {
       init.push(`self.conv${i} = nn.Conv2d(${channels[i - 1]}, ${channels[i]}, K, stride=2, padding=K // 2)`);
       forward.push(`x = act(self.conv${i}(x))  # stage conv${i}: ${sizes[i].join('x')}x${channels[i]}`);
     } else {
@@ -30,7 +45,7 @@ function moduleLines(config) {
     }
     blocks(`enc${i}`, channels[i]);
   }
-  if (attention === 'encoder' || attention === 'both') {
+  if (attendEnc) {
     init.push(`self.attn_enc = Attention(${lowC})`);
     forward.push('x, self.weights["attn_enc"] = self.attn_enc(x)  # stage attn_enc');
   }
@@ -40,7 +55,7 @@ function moduleLines(config) {
   const encodeLines = [...forward];
   forward.length = 0;
   forward.push(`x = act(self.dec(z)).reshape(-1, ${lowH}, ${lowW}, ${lowC}).permute(0, 3, 1, 2)  # stage dense (NHWC order)`);
-  if (attention === 'decoder' || attention === 'both') {
+  if (attendDec) {
     init.push(`self.attn_dec = Attention(${lowC})`);
     forward.push('x, self.weights["attn_dec"] = self.attn_dec(x)  # stage attn_dec');
   }
@@ -48,12 +63,12 @@ function moduleLines(config) {
     const cIn = channels[Math.min(depth, depth - s + 2)], cOut = channels[depth - s + 1];
     const [outH, outW] = sizes[depth - s], [inH, inW] = sizes[depth - s + 1];
     blocks(`dec${s}`, cIn);
-    if ((config.upsample ?? 'transpose') === 'transpose') {
+    if (!nearest) {
       init.push(`self.convT${s} = nn.ConvTranspose2d(${cIn}, ${cOut}, K, stride=2, padding=K // 2, output_padding=(${outH - 2 * inH + 1}, ${outW - 2 * inW + 1}))`);
       forward.push(`x = act(self.convT${s}(x))  # stage convT${s}: ${outH}x${outW}x${cOut}`);
     } else {
       init.push(`self.up${s} = nn.Conv2d(${cIn}, ${cOut}, K, padding=K // 2)`);
-      forward.push(`x = act(self.up${s}(F.interpolate(x, size=(${outH}, ${outW}), mode="nearest")))  # stage up${s}: ${outH}x${outW}x${cOut}`);
+      forward.push(`x = act(self.up${s}(F.interpolate(x, size=(${outH}, ${outW}))))  # stage up${s}: nearest to ${outH}x${outW}, conv to ${cOut}`);
     }
   }
   init.push(`self.out = nn.Conv2d(${filters[0]}, ${config.input.c}, K, padding=K // 2)`);
@@ -255,15 +270,13 @@ def make_optimizer(model, updates):
         opt = torch.optim.SGD(params, lr=lr, momentum=0.9)
     else:
         opt = torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-8)
-    schedule = CONFIG.get("schedule", "constant")
-    if schedule == "cosine":
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=updates)
-    elif schedule == "onecycle":
-        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=updates,
-                                                    pct_start=CONFIG["warmup"],
-                                                    cycle_momentum=False)
-    else:
-        sched = None
+    schedules = dict(
+        constant=lambda: None,
+        cosine=lambda: torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=updates),
+        onecycle=lambda: torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=lr, total_steps=updates, pct_start=CONFIG["warmup"],
+            cycle_momentum=False))
+    sched = schedules[CONFIG["schedule"]]()
     return opt, sched, (decay if CONFIG["optimizer"] != "adam" else 0.0)
 
 
