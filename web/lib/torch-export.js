@@ -317,7 +317,7 @@ def train(args):
     metadata = dict(metadata, format="aevp", format_version="1",
                     config=json.dumps(CONFIG, separators=(",", ":")),
                     producer=f"PyTorch {torch.__version__}, AeVP's exported script",
-                    summary=f"{metadata.get('summary', '')} + {updates} PyTorch steps".strip())
+                    summary=" + ".join(filter(None, [metadata.get("summary"), f"{updates} PyTorch steps"])))
     save(model, out, metadata)
     print(json.dumps({"updates": updates, "first_batch_loss_before": before,
                       "first_batch_loss_after": after, "saved": out}))
