@@ -53,4 +53,56 @@ static const record *find_record(const record *recs, int n, const char *name) {
         if (strcmp(recs[i].name, name) == 0) return &recs[i];
     return NULL;
 }
+
+// One case of tests/golden/cases.txt: the reference's tensors (in the order of the flat buffer)
+// and trace stages (in the order of ae_stage_info), as make_golden.py's PyTorch twin names them.
+enum { MANIFEST_MAX = 96, MANIFEST_NAME = 64 };
+typedef struct {
+    char name[MANIFEST_NAME], kind[MANIFEST_NAME];
+    int h, w, c;
+} manifest_stage;
+typedef struct {
+    int tensor_count, stage_count;
+    char tensors[MANIFEST_MAX][MANIFEST_NAME];
+    manifest_stage stages[MANIFEST_MAX];
+} manifest_case;
+
+// Fills out with the lines of case_name ("case NAME", then "tensor NAME" and
+// "stage NAME KIND H W C" lines up to the next case). Returns 1 if the case is there and every
+// line of it parses, else 0.
+static int parse_manifest(const char *text, const char *case_name, manifest_case *out) {
+    memset(out, 0, sizeof *out);
+    int in_case = 0, found = 0;
+    const char *line = text;
+    while (line && *line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char buf[256], word[MANIFEST_NAME];
+        if (len >= sizeof buf) return 0;
+        memcpy(buf, line, len);
+        buf[len] = 0;
+        line = end ? end + 1 : NULL;
+        if (buf[0] == '#' || buf[0] == 0) continue;
+        if (sscanf(buf, "case %63s", word) == 1) {
+            in_case = strcmp(word, case_name) == 0;
+            found = found || in_case;
+            continue;
+        }
+        if (!in_case) continue;
+        if (strncmp(buf, "tensor ", 7) == 0) {
+            if (out->tensor_count == MANIFEST_MAX ||
+                sscanf(buf, "tensor %63s", out->tensors[out->tensor_count]) != 1)
+                return 0;
+            out->tensor_count++;
+        } else {
+            manifest_stage *st = &out->stages[out->stage_count];
+            if (out->stage_count == MANIFEST_MAX ||
+                sscanf(buf, "stage %63s %63s %d %d %d", st->name, st->kind, &st->h, &st->w,
+                       &st->c) != 5)
+                return 0;
+            out->stage_count++;
+        }
+    }
+    return found;
+}
 #endif

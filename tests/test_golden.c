@@ -1,5 +1,6 @@
 // test_golden.c — the whole model against PyTorch: every stage of the forward pass, the loss, the
-// gradients and one optimizer step, on the committed cases written by tests/golden/make_golden.py.
+// gradients and one or two optimizer steps, on the committed cases written by
+// tests/golden/make_golden.py, for any architecture (tensors and stages walked by name).
 // Not a test of single ops (their own tests do that with finite differences) nor of training runs.
 #include <stdint.h>
 
@@ -10,21 +11,14 @@
 
 // Together these cover every activation, both losses, all three optimizers, 1 and 3 channels,
 // non-square inputs and a latent grid of 1, and two VAEs (their noise, both loss terms and two
-// steps); make_golden.py prints what each one is.
+// steps), then the architectures: 3 max-pool stages with nearest upsampling at odd sizes, 5x5
+// residual blocks, and a VAE with attention in the encoder and the decoder; make_golden.py prints
+// what each one is. tests/golden/cases.txt names each case's tensors and stages.
 static const char *const CASES[] = {"relu_bce_adam", "tanh_mse_sgd", "elu_bce_rmsprop",
                                     "leaky_relu_mse_adam", "vae_elu_bce_adam",
-                                    "vae_tanh_mse_rmsprop"};
-enum { CASE_COUNT = sizeof CASES / sizeof CASES[0] };
-
-static const char *const TENSOR_NAMES[] = {
-    "conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "enc.weight",
-    "enc.bias", "dec.weight", "dec.bias", "convT1.weight", "convT1.bias",
-    "convT2.weight", "convT2.bias", "out.weight", "out.bias"};
-enum { TENSOR_COUNT = sizeof TENSOR_NAMES / sizeof TENSOR_NAMES[0] };
-
-enum { DEFAULT_STAGE_COUNT = 7 }; // every case here has the default layout
-static const char *const STAGE_NAMES[DEFAULT_STAGE_COUNT] = {"conv1", "conv2", "latent", "dense",
-                                                       "convT1", "convT2", "output"};
+                                    "vae_tanh_mse_rmsprop", "maxpool_nearest_elu_bce_adam",
+                                    "residual_k5_relu_mse_sgd", "vae_attention_tanh_bce_sgd"};
+enum { CASE_COUNT = sizeof CASES / sizeof CASES[0], RECORD_CAP = 64 };
 
 // Tolerances, |got - want| <= atol + rtol * |want|. make_golden.py measures how far float32
 // PyTorch itself is from a float64 run: at most ~0.4 of this for every record, so an engine whose
@@ -46,6 +40,8 @@ static const char *const STAGE_NAMES[DEFAULT_STAGE_COUNT] = {"conv1", "conv2", "
 #define STEP_RTOL 1e-4
 
 #include "golden_records.h"
+
+static char *manifest_text; // tests/golden/cases.txt
 
 // What an index of a compared buffer means, for the mismatch message.
 typedef struct {
@@ -126,13 +122,18 @@ static size_t compare_floats(const char *case_name, const char *what, const floa
 }
 
 // The parameter layout is what the golden file assumes: names, order, offsets and shapes.
-static int check_tensors(const char *name, const ae_model *m, const record *shapes) {
+static int check_tensors(const char *name, const ae_model *m, const record *shapes,
+                         const manifest_case *want) {
     int ok = 1;
     int count = ae_tensor_count(m);
-    CHECK(count == TENSOR_COUNT, "%s: %d tensors, want %d", name, count, (int)TENSOR_COUNT);
-    if (count != TENSOR_COUNT || shapes->count != 4 * TENSOR_COUNT) return 0;
+    const int want_count_all = want->tensor_count;
+    CHECK(count == want_count_all, "%s: %d tensors, want %d", name, count, want_count_all);
+    CHECK(shapes->count == 4u * (uint32_t)want_count_all, "%s: %u shape values for %d tensors",
+          name, shapes->count, want_count_all);
+    if (count != want_count_all || shapes->count != 4u * (uint32_t)want_count_all) return 0;
     size_t offset = 0;
-    for (int t = 0; t < TENSOR_COUNT; t++) {
+    for (int t = 0; t < count; t++) {
+        const char *want_name = want->tensors[t];
         ae_tensor info;
         if (ae_tensor_info(m, t, &info) != AE_OK) {
             CHECK(0, "%s: ae_tensor_info(%d): %s", name, t, ae_last_error());
@@ -147,16 +148,16 @@ static int check_tensors(const char *name, const ae_model *m, const record *shap
         int same_shape = info.rank == want_rank;
         for (int d = 0; d < want_rank && same_shape; d++)
             same_shape = info.shape[d] == (int)shapes->values[4 * t + d];
-        CHECK(info.name && strcmp(info.name, TENSOR_NAMES[t]) == 0, "%s: tensor %d is %s, want %s",
-              name, t, info.name ? info.name : "(null)", TENSOR_NAMES[t]);
+        CHECK(info.name && strcmp(info.name, want_name) == 0, "%s: tensor %d is %s, want %s",
+              name, t, info.name ? info.name : "(null)", want_name);
         CHECK(same_shape, "%s: %s has rank %d shape (%d,%d,%d,%d), want (%g,%g,%g,%g)", name,
-              TENSOR_NAMES[t], info.rank, info.shape[0], info.shape[1], info.shape[2],
+              want_name, info.rank, info.shape[0], info.shape[1], info.shape[2],
               info.shape[3], shapes->values[4 * t], shapes->values[4 * t + 1],
               shapes->values[4 * t + 2], shapes->values[4 * t + 3]);
         CHECK(info.offset == offset && info.count == want_count,
-              "%s: %s at offset %zu count %zu, want offset %zu count %zu", name, TENSOR_NAMES[t],
+              "%s: %s at offset %zu count %zu, want offset %zu count %zu", name, want_name,
               info.offset, info.count, offset, want_count);
-        ok = ok && info.name && strcmp(info.name, TENSOR_NAMES[t]) == 0 && same_shape &&
+        ok = ok && info.name && strcmp(info.name, want_name) == 0 && same_shape &&
              info.offset == offset && info.count == want_count;
         offset += want_count;
     }
@@ -164,29 +165,39 @@ static int check_tensors(const char *name, const ae_model *m, const record *shap
 }
 
 static void check_stages(const char *name, ae_model *m, const record *recs, int nrec,
-                         const float *input, int n) {
+                         const float *input, int n, const manifest_case *want_case) {
     size_t trace_size = ae_trace_size(m);
     int input_size = ae_input_size(m);
+    int stage_count = ae_stage_count(m);
+    CHECK(stage_count == want_case->stage_count, "%s: %d stages, want %d", name, stage_count,
+          want_case->stage_count);
+    if (stage_count != want_case->stage_count) return;
     float *trace = malloc(trace_size * sizeof *trace);
     CHECK(trace != NULL, "malloc");
     if (!trace) return;
-    for (int s = 0; s < DEFAULT_STAGE_COUNT; s++) {
+    for (int s = 0; s < stage_count; s++) {
         ae_stage info;
+        const manifest_stage *ref = &want_case->stages[s];
         if (ae_stage_info(m, s, &info) != AE_OK) {
             CHECK(0, "%s: ae_stage_info(%d): %s", name, s, ae_last_error());
             continue;
         }
-        char key[32];
-        snprintf(key, sizeof key, "stage.%s", STAGE_NAMES[s]);
+        char key[96];
+        snprintf(key, sizeof key, "stage.%s", ref->name);
+        CHECK(info.kind && strcmp(info.kind, ref->kind) == 0, "%s: stage %s is of kind %s, want %s",
+              name, ref->name, info.kind ? info.kind : "(null)", ref->kind);
+        CHECK(info.h == ref->h && info.w == ref->w && info.c == ref->c,
+              "%s: stage %s is %dx%dx%d, want %dx%dx%d", name, ref->name, info.h, info.w, info.c,
+              ref->h, ref->w, ref->c);
         const record *want = find_record(recs, nrec, key);
         size_t size = (size_t)info.h * info.w * info.c;
-        CHECK(info.name && strcmp(info.name, STAGE_NAMES[s]) == 0, "%s: stage %d is %s, want %s",
-              name, s, info.name ? info.name : "(null)", STAGE_NAMES[s]);
+        CHECK(info.name && strcmp(info.name, ref->name) == 0, "%s: stage %d is %s, want %s",
+              name, s, info.name ? info.name : "(null)", ref->name);
         CHECK(want && want->count == size * (size_t)n,
               "%s: stage %s is %dx%dx%d, the reference has %u values for %d images", name,
-              STAGE_NAMES[s], info.h, info.w, info.c, want ? want->count : 0, n);
+              ref->name, info.h, info.w, info.c, want ? want->count : 0, n);
         CHECK(info.offset + size <= trace_size, "%s: stage %s runs past the trace buffer", name,
-              STAGE_NAMES[s]);
+              ref->name);
         if (!want || want->count != size * (size_t)n || info.offset + size > trace_size) continue;
         float *got = malloc(want->count * sizeof *got);
         CHECK(got != NULL, "malloc");
@@ -242,11 +253,14 @@ static void run_case(const char *name) {
     size_t len = 0;
     unsigned char *bytes = test_read_file(test_path(path, sizeof path, rel), &len);
     CHECK(bytes != NULL, "cannot read %s (golden files are committed; see make_golden.py)", path);
-    record recs[32];
-    int nrec = bytes ? parse_records(bytes, len, recs, 32) : -1;
+    record recs[RECORD_CAP];
+    int nrec = bytes ? parse_records(bytes, len, recs, RECORD_CAP) : -1;
     free(bytes);
     CHECK(!bytes || nrec > 0, "%s is malformed", path);
-    if (!json || nrec <= 0) { free(json); return; }
+    static manifest_case want_case;
+    int listed = manifest_text && parse_manifest(manifest_text, name, &want_case);
+    CHECK(listed, "%s: not in tests/golden/cases.txt, or a line of it is malformed", name);
+    if (!json || nrec <= 0 || !listed) { free(json); return; }
 
     static const char *const needed[] = {"params", "input", "loss", "grads", "params_after",
                                          "tensor_shapes"};
@@ -275,7 +289,7 @@ static void run_case(const char *name) {
         int sizes_ok = pcount == params->count && grads->count == pcount &&
                        after->count == pcount && n > 0 && (size_t)n * isize == input->count &&
                        loss->count == 1;
-        int layout_ok = sizes_ok && check_tensors(name, m, shapes);
+        int layout_ok = sizes_ok && check_tensors(name, m, shapes, &want_case);
         int rc = layout_ok ? ae_set_params(m, params->values, pcount) : AE_ERR_ARG;
         CHECK(!layout_ok || rc == AE_OK, "%s: ae_set_params: %d %s", name, rc, ae_last_error());
         float *buf = layout_ok ? malloc(pcount * sizeof *buf) : NULL;
@@ -286,7 +300,7 @@ static void run_case(const char *name) {
             CHECK(rc == AE_OK && memcmp(buf, params->values, pcount * sizeof *buf) == 0,
                   "%s: ae_get_params does not return what ae_set_params set", name);
 
-            check_stages(name, m, recs, nrec, input->values, n);
+            check_stages(name, m, recs, nrec, input->values, n, &want_case);
 
             float got_loss = NAN;
             rc = ae_gradients(m, input->values, n, &got_loss, buf);
@@ -329,18 +343,21 @@ static void run_case(const char *name) {
                 free(want_step);
                 free(before);
             }
-            // A VAE's second step draws the noise of step 1 (ae_steps is now 1).
+            // A second step where the reference made one (every VAE and the architecture cases):
+            // a VAE's draws the noise of step 1 (ae_steps is now 1).
             const record *loss2 = find_record(recs, nrec, "loss_2");
             const record *after2 = find_record(recs, nrec, "params_after_2");
             CHECK(!variational || (loss2 && after2 && after2->count == pcount),
                   "%s: no records loss_2 and params_after_2", name);
-            if (variational && loss2 && after2 && after2->count == pcount) {
+            CHECK(!after2 || after2->count == pcount, "%s: params_after_2 has %u values", name,
+                  after2 ? after2->count : 0);
+            if (loss2 && after2 && after2->count == pcount) {
                 layout scalar = {NULL, 0, 0, 0};
                 rc = ae_train_batch(m, input->values, n, &train_loss);
                 CHECK(rc == AE_OK, "%s: second ae_train_batch: %d %s", name, rc, ae_last_error());
                 if (rc == AE_OK && ae_get_params(m, buf) == AE_OK) {
                     compare_floats(name, "loss_2", &train_loss, loss2->values, 1, ATOL, RTOL, &scalar);
-                    check_vae_step(name, m, recs, nrec, n, 1, "_2");
+                    if (variational) check_vae_step(name, m, recs, nrec, n, 1, "_2");
                     compare_floats(name, "params_after_2", buf, after2->values, pcount, ATOL, RTOL, &flat);
                 }
             }
@@ -354,6 +371,10 @@ static void run_case(const char *name) {
 
 int main(int argc, char **argv) {
     test_init(argc, argv);
+    char path[4096];
+    manifest_text = (char *)test_read_file(test_path(path, sizeof path, "tests/golden/cases.txt"), NULL);
+    CHECK(manifest_text != NULL, "cannot read %s (written by make_golden.py)", path);
     for (int c = 0; c < CASE_COUNT; c++) run_case(CASES[c]);
+    free(manifest_text);
     return test_finish("test_golden");
 }

@@ -32,6 +32,13 @@ static const char *const VAE_CONFIG =
     "{\"input\":{\"h\":8,\"w\":12,\"c\":1},\"filters\":[4,3],\"latent_grid\":2,"
     "\"activation\":\"tanh\",\"loss\":\"bce\",\"variational\":true,\"beta\":2,"
     "\"learning_rate\":0.01,\"batch_size\":4,\"seed\":12}";
+// A deep one: 3 max-pool stages with nearest upsampling, 5x5 residual blocks and attention in the
+// encoder and the decoder (interop.py's deep model is the stride/transpose counterpart).
+static const char *const DEEP_CONFIG =
+    "{\"input\":{\"h\":13,\"w\":11,\"c\":2},\"filters\":[4,5,3],\"kernel_size\":5,"
+    "\"downsample\":\"maxpool\",\"upsample\":\"nearest\",\"res_blocks\":2,\"attention\":\"both\","
+    "\"latent_grid\":2,\"activation\":\"leaky_relu\",\"loss\":\"bce\",\"optimizer\":\"adam\","
+    "\"learning_rate\":0.01,\"batch_size\":4,\"seed\":13}";
 enum { IMAGES = 4 };
 
 static char dir[64];
@@ -124,10 +131,11 @@ static void write_aevp_files(const char *config, const char *prefix) {
 }
 
 // (3) Direction (b): PyTorch's file loads, and reproduces PyTorch's outputs.
-static void check_torch_file(void) {
-    char path[128];
+static void check_torch_file(const char *prefix) {
+    char path[128], name[64];
     size_t len = 0;
-    uint8_t *file = test_read_file(in_dir(path, sizeof path, "torch.safetensors"), &len);
+    snprintf(name, sizeof name, "%s.safetensors", prefix);
+    uint8_t *file = test_read_file(in_dir(path, sizeof path, name), &len);
     CHECK(file, "interop.py wrote no %s", path);
     if (!file) return;
     int status = -1;
@@ -140,8 +148,10 @@ static void check_torch_file(void) {
     ae_free(meta);
     free(file);
     size_t n_in = 0, n_out = 0;
-    float *images = read_floats("torch_input.f32", &n_in);
-    float *want = read_floats("torch_output.f32", &n_out);
+    snprintf(name, sizeof name, "%s_input.f32", prefix);
+    float *images = read_floats(name, &n_in);
+    snprintf(name, sizeof name, "%s_output.f32", prefix);
+    float *want = read_floats(name, &n_out);
     if (m && images && want) {
         size_t size = (size_t)ae_input_size(m);
         CHECK(n_in == n_out && n_in % size == 0 && n_in > 0, "%zu input floats, %zu output, image %zu",
@@ -154,8 +164,8 @@ static void check_torch_file(void) {
                 double d = fabs((double)got[i] - want[i]);
                 if (d > worst || d != d) { worst = d; worst_at = i; }
             }
-            printf("interop (b): PyTorch file -> AeVP: %zu images, max |difference| %.3g (tolerance "
-                   "%g)\n", n_in / size, worst, TOLERANCE);
+            printf("interop (b): PyTorch file %s -> AeVP: %zu images, max |difference| %.3g (tolerance "
+                   "%g)\n", prefix, n_in / size, worst, TOLERANCE);
             CHECK(worst <= TOLERANCE, "output %zu: AeVP %.9g, PyTorch %.9g", worst_at,
                   (double)got[worst_at], (double)want[worst_at]);
             free(got);
@@ -169,7 +179,9 @@ static void check_torch_file(void) {
 static void remove_dir(void) {
     static const char *const files[] = {"aevp.safetensors", "aevp_input.f32", "aevp_output.f32",
                                         "aevp_vae.safetensors", "aevp_vae_input.f32", "aevp_vae_output.f32",
-                                        "torch.safetensors", "torch_input.f32", "torch_output.f32"};
+                                        "aevp_deep.safetensors", "aevp_deep_input.f32", "aevp_deep_output.f32",
+                                        "torch.safetensors", "torch_input.f32", "torch_output.f32",
+                                        "torch_deep.safetensors", "torch_deep_input.f32", "torch_deep_output.f32"};
     char path[128];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) remove(in_dir(path, sizeof path, files[i]));
     rmdir(dir);
@@ -188,6 +200,7 @@ int main(int argc, char **argv) {
     }
     write_aevp_files(CONFIG, "aevp");
     write_aevp_files(VAE_CONFIG, "aevp_vae");
+    write_aevp_files(DEEP_CONFIG, "aevp_deep");
     if (!test_failures) {
         // (2) PyTorch runs AeVP's file, then trains and writes its own.
         char command[1024];
@@ -196,7 +209,10 @@ int main(int argc, char **argv) {
         int rc = system(command);
         CHECK(rc == 0, "%s failed (status %d): see its output above", command, rc);
     }
-    if (!test_failures) check_torch_file();
+    if (!test_failures) {
+        check_torch_file("torch");
+        check_torch_file("torch_deep");
+    }
     if (test_failures) fprintf(stderr, "test_interop: files kept in %s\n", dir);
     else remove_dir();
     return test_finish("test_interop");

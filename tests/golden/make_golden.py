@@ -14,12 +14,15 @@ import struct
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+from arch_twin import (batch_noise, flat, forward, init_params, layers, loss_of, make_optimizer,
+                       our_shape, sizes, tensor_names, vae_loss_of)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Together the cases cover every activation, both losses, all three optimizers, more than one
-# channel, non-square inputs and a latent grid of 1 (a single latent unit).
+# channel, non-square inputs and a latent grid of 1 (a single latent unit); the last three every
+# architecture choice (README "Architectures"), with two optimizer steps each.
 CASES = [
     dict(name="relu_bce_adam", seed=1, n=2, activation="relu", loss="bce", optimizer="adam",
          filters=[3, 4], latent_grid=2, input=dict(h=8, w=12, c=1)),
@@ -36,192 +39,44 @@ CASES = [
     dict(name="vae_tanh_mse_rmsprop", seed=11, n=2, activation="tanh", loss="mse",
          optimizer="rmsprop", filters=[2, 3], latent_grid=2, input=dict(h=12, w=8, c=2),
          variational=True, beta=0.5),
+    # 12x10 -> 6x5 -> 3x3 -> 2x2: ceil-mode pools at odd sizes, and nearest upsampling by 3/2 and
+    # 5/3 on the way back, not only by 2.
+    dict(name="maxpool_nearest_elu_bce_adam", seed=13, n=2, activation="elu", loss="bce",
+         optimizer="adam", filters=[3, 4, 2], latent_grid=2, input=dict(h=12, w=10, c=1),
+         arch=dict(downsample="maxpool", upsample="nearest"), steps=2),
+    # 5x5 kernels and a block per stage, the blocks' relu after the add.
+    dict(name="residual_k5_relu_mse_sgd", seed=18, n=2, activation="relu", loss="mse",
+         optimizer="sgd", filters=[4, 3], latent_grid=2, input=dict(h=10, w=12, c=2),
+         arch=dict(kernel_size=5, res_blocks=1), steps=2),
+    # Attention in the encoder and the decoder of a VAE, with a residual block around each.
+    dict(name="vae_attention_tanh_bce_sgd", seed=19, n=3, activation="tanh", loss="bce",
+         optimizer="sgd", filters=[3, 4], latent_grid=2, input=dict(h=9, w=11, c=1),
+         arch=dict(attention="both", res_blocks=1), variational=True, beta=1.0),
 ]
 LEARNING_RATE = 0.01
+MANIFEST = "cases.txt"
 
-# (name, kind, in, out) in the order of the flat parameter buffer; kind picks the layout change.
-def layers(cfg):
-    h, w, c = cfg["input"]["h"], cfg["input"]["w"], cfg["input"]["c"]
-    f1, f2 = cfg["filters"]
-    flat = (h // 4) * (w // 4) * f2
-    latent = cfg["latent_grid"] ** 2
-    enc_out = 2 * latent if cfg.get("variational") else latent  # a VAE's mu, then its log sigma^2
-    return [("conv1", "conv", c, f1), ("conv2", "conv", f1, f2), ("enc", "dense", flat, enc_out),
-            ("dec", "dense", latent, flat), ("convT1", "convT", f2, f2),
-            ("convT2", "convT", f2, f1), ("out", "conv", f1, c)]
+STAGE_KINDS = (("weights", "attention_weights"), ("attn_", "attention"), ("res", "residual"),
+               ("latent", "latent"), ("dense", "dense"), ("output", "output"),
+               ("convT", "up"), ("up", "up"), ("conv", "conv"))
 
 
-def activation(name):
-    return {"relu": F.relu, "leaky_relu": lambda x: F.leaky_relu(x, 0.01),
-            "elu": lambda x: F.elu(x, 1.0), "tanh": torch.tanh}[name]
+def stage_kind(name):
+    """The kind ae_stage_info gives a stage of that name (arch.md's trace stages)."""
+    return next(kind for key, kind in STAGE_KINDS if key in name)
 
 
-def init_params(cfg, seed):
-    """Fixed numbers in torch's layout, scaled by the fan-in (for a stride-2 transposed conv the
-    effective one, about in*9/4 taps; He's gain of 2 for relu, which zeroes half its inputs) so
-    activations stay O(1) through seven layers: values fading to zero would check little, and
-    values growing large would make float32 rounding alone approach the C test's atol."""
-    gen = torch.Generator().manual_seed(seed)
-    params = {}
-    for name, kind, fan_in_ch, out in layers(cfg):
-        if kind == "conv":
-            shape, fan_in = (out, fan_in_ch, 3, 3), fan_in_ch * 9
-        elif kind == "convT":
-            shape, fan_in = (fan_in_ch, out, 3, 3), fan_in_ch * 9 / 4
-        else:
-            shape, fan_in = (out, fan_in_ch), fan_in_ch
-        bound = math.sqrt((6.0 if cfg["activation"] == "relu" else 3.0) / fan_in)
-        params[name + ".weight"] = (torch.rand(shape, generator=gen) * 2 - 1) * bound
-        # Biases a little positive on average so that, with relu, most units are alive.
-        params[name + ".bias"] = torch.rand((out,), generator=gen) * 0.3 - 0.1
-    return params, gen
-
-
-def to_flat_layout(name, kind, tensor):
-    """torch layout -> ours: conv (kh,kw,in,out), convT (kh,kw,out,in), dense (in,out)."""
-    if name.endswith(".bias"):
-        return tensor.reshape(-1)
-    if kind in ("conv", "convT"):
-        return tensor.permute(2, 3, 1, 0).reshape(-1)
-    return tensor.t().reshape(-1)
-
-
-def flat(cfg, tensors):
-    parts = []
-    for name, kind, _, _ in layers(cfg):
-        for suffix in (".weight", ".bias"):
-            parts.append(to_flat_layout(name + suffix, kind, tensors[name + suffix].detach()))
-    return torch.cat(parts)
-
-
-# --- The VAE's noise: core/vae.c's vae_noise, bit for bit up to the last rounding to float32 ---
-M64 = (1 << 64) - 1
-
-
-def mix64(x):
-    x = (x + 0x9E3779B97F4A7C15) & M64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & M64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & M64
-    return x ^ (x >> 31)
-
-
-class Pcg32:
-    """core/rng.h: PCG32 XSH-RR."""
-
-    def __init__(self, seed, stream):
-        self.state, self.inc = 0, ((stream << 1) | 1) & M64
-        self.next()
-        self.state = (self.state + seed) & M64
-        self.next()
-
-    def next(self):
-        old = self.state
-        self.state = (old * 6364136223846793005 + self.inc) & M64
-        xorshifted = (((old >> 18) ^ old) >> 27) & 0xFFFFFFFF
-        rot = old >> 59
-        return ((xorshifted >> rot) | (xorshifted << ((-rot) & 31))) & 0xFFFFFFFF
-
-
-def noise(seed, step, row, latent):
-    """latent standard normals for one image: Box-Muller in double from two 32-bit uniforms."""
-    rng = Pcg32(mix64(mix64(((seed << 32) | step) & M64) ^ row), 3)
-    out = []
-    for k in range(0, latent, 2):
-        u1 = (rng.next() + 0.5) * (1.0 / 4294967296.0)
-        u2 = (rng.next() + 0.5) * (1.0 / 4294967296.0)
-        radius, angle = math.sqrt(-2.0 * math.log(u1)), 6.283185307179586 * u2
-        out.append(radius * math.cos(angle))
-        if k + 1 < latent:
-            out.append(radius * math.sin(angle))
-    return out
-
-
-def batch_noise(cfg, step, n):
-    latent = cfg["latent_grid"] ** 2
-    rows = [noise(cfg["seed"], step, r, latent) for r in range(n)]
-    return torch.tensor(np.array(rows, dtype=np.float32))
-
-
-def forward(cfg, p, x_nhwc, eps=None):
-    """x: (N,H,W,C) NHWC. Returns (logits NHWC, stages NHWC post-activation, pre-activations).
-    A VAE decodes z = mu + exp(logvar / 2) * eps, or z = mu without eps; pre["mu"] and
-    pre["logvar"] then hold its head."""
-    act = activation(cfg["activation"])
-    n = x_nhwc.shape[0]
-    h4, w4, f2 = cfg["input"]["h"] // 4, cfg["input"]["w"] // 4, cfg["filters"][1]
-    nhwc = lambda t: t.permute(0, 2, 3, 1)
-    pre, stages = {}, {}
-    x = x_nhwc.permute(0, 3, 1, 2)
-    pre["conv1"] = F.conv2d(x, p["conv1.weight"], p["conv1.bias"], stride=2, padding=1)
-    a1 = act(pre["conv1"])
-    pre["conv2"] = F.conv2d(a1, p["conv2.weight"], p["conv2.bias"], stride=2, padding=1)
-    a2 = act(pre["conv2"])
-    latent = F.linear(nhwc(a2).reshape(n, -1), p["enc.weight"], p["enc.bias"])
-    z = latent
-    if cfg.get("variational"):
-        dim = cfg["latent_grid"] ** 2
-        mu, logvar = latent[:, :dim], latent[:, dim:]
-        latent = z = mu
-        if eps is not None:
-            z = mu + torch.exp(0.5 * logvar) * eps
-        pre["mu"], pre["logvar"] = mu, logvar
-    pre["dense"] = F.linear(z, p["dec.weight"], p["dec.bias"])
-    d = act(pre["dense"])
-    d_nchw = d.reshape(n, h4, w4, f2).permute(0, 3, 1, 2)
-    pre["convT1"] = F.conv_transpose2d(d_nchw, p["convT1.weight"], p["convT1.bias"], stride=2,
-                                       padding=1, output_padding=1)
-    t1 = act(pre["convT1"])
-    pre["convT2"] = F.conv_transpose2d(t1, p["convT2.weight"], p["convT2.bias"], stride=2,
-                                       padding=1, output_padding=1)
-    t2 = act(pre["convT2"])
-    logits = nhwc(F.conv2d(t2, p["out.weight"], p["out.bias"], stride=1, padding=1))
-    stages["conv1"], stages["conv2"] = nhwc(a1), nhwc(a2)
-    stages["latent"], stages["dense"] = latent, d
-    stages["convT1"], stages["convT2"] = nhwc(t1), nhwc(t2)
-    stages["output"] = torch.sigmoid(logits)
-    return logits, stages, pre
-
-
-def loss_of(cfg, logits, x):
-    # Mean over all n*h*w*c elements; the target is the input image.
-    if cfg["loss"] == "bce":
-        return F.binary_cross_entropy_with_logits(logits, x, reduction="mean")
-    return F.mse_loss(torch.sigmoid(logits), x, reduction="mean")
-
-
-def kl_of(pre):
-    """KL(N(mu, sigma^2) || N(0, 1)) summed over the units, mean over the images (nats)."""
-    mu, logvar = pre["mu"], pre["logvar"]
-    return (-0.5 * (1 + logvar - mu * mu - logvar.exp())).sum(dim=1).mean()
-
-
-def vae_loss_of(cfg, logits, x, pre):
-    """(L, recon, kl): L = recon + beta * kl / (pixels per image)."""
-    recon, kl = loss_of(cfg, logits, x), kl_of(pre)
-    pixels = cfg["input"]["h"] * cfg["input"]["w"] * cfg["input"]["c"]
-    return recon + cfg["beta"] * kl / pixels, recon, kl
-
-
-def make_optimizer(cfg, params):
-    lr = cfg["learning_rate"]
-    if cfg["optimizer"] == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999), eps=1e-8)
-    if cfg["optimizer"] == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
-    return torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-8)
-
-
-def run(cfg, params, x, dtype):
+def run(cfg, params, x, dtype, steps):
     p = {k: v.to(dtype).clone().requires_grad_(True) for k, v in params.items()}
     xx = x.to(dtype)
     variational = cfg.get("variational", False)
     # The stages are those of ae_trace: deterministic, z = mu.
     logits, stages, pre = forward(cfg, p, xx)
     records = {"params": flat(cfg, p), "input": xx.reshape(-1)}
-    for stage in ("conv1", "conv2", "latent", "dense", "convT1", "convT2", "output"):
-        records["stage." + stage] = stages[stage].detach().reshape(-1)
+    for stage, values in stages.items():
+        records["stage." + stage] = values.detach().reshape(-1)
+    shapes = {k: tuple(v.shape[1:]) for k, v in stages.items()}
     opt = make_optimizer(cfg, list(p.values()))
-    steps = 2 if variational else 1
     for step in range(steps):
         opt.zero_grad()
         suffix = "" if step == 0 else f"_{step + 1}"
@@ -242,22 +97,43 @@ def run(cfg, params, x, dtype):
             records["grads"] = flat(cfg, {k: v.grad for k, v in p.items()})
         opt.step()
         records["params_after" + suffix] = flat(cfg, p)
-    return records, pre
+    return records, pre, shapes
 
 
 def tensor_shapes(cfg):
     """Our shapes per tensor, rank-4 padded with zeros, so the C test can tell a layout mix-up
     from a numerical one."""
     out = []
-    for name, kind, fin, fout in layers(cfg):
-        if kind == "conv":
-            w = [3, 3, fin, fout]
-        elif kind == "convT":
-            w = [3, 3, fout, fin]
-        else:
-            w = [fin, fout, 0, 0]
-        out += w + [fout, 0, 0, 0]
+    for _, kind, fin, fout in layers(cfg):
+        w = our_shape(cfg, kind, fin, fout)
+        out += w + [0] * (4 - len(w)) + [fout, 0, 0, 0]
     return torch.tensor(out, dtype=torch.float32)
+
+
+def stage_shapes(cfg, shapes):
+    """(h, w, c) of each stage as ae_stage_info gives it: the latent as a g x g grid, the dense
+    output as the maps the decoder takes."""
+    g, (low_h, low_w) = cfg["latent_grid"], sizes(cfg)[-1]
+    fixed = {"latent": (g, g, 1), "dense": (low_h, low_w, cfg["filters"][-1])}
+    return {k: fixed.get(k, v) for k, v in shapes.items()}
+
+
+def pool_margin(pre):
+    """The smallest gap between the largest and the next value of a max-pool window: a window
+    whose two largest values are within rounding could pick another winner in another
+    implementation, and send the gradient elsewhere. None without pooling."""
+    gaps = []
+    for key, a in pre.items():
+        if not key.startswith("pool"):
+            continue
+        n, c, h, w = a.shape
+        padded = torch.full((n, c, h + h % 2, w + w % 2), -math.inf, dtype=a.dtype)
+        padded[:, :, :h, :w] = a.detach()
+        windows = padded.reshape(n, c, (h + 1) // 2, 2, (w + 1) // 2, 2).permute(0, 1, 2, 4, 3, 5)
+        top = windows.reshape(-1, 4).sort(dim=1, descending=True).values
+        gap = top[:, 0] - top[:, 1]
+        gaps.append(float(gap[torch.isfinite(gap)].min()))
+    return min(gaps) if gaps else None
 
 
 def write_bin(path, records):
@@ -273,6 +149,7 @@ def make_case(case):
     cfg = dict(filters=case["filters"], latent_grid=case["latent_grid"],
                activation=case["activation"], loss=case["loss"], optimizer=case["optimizer"],
                learning_rate=LEARNING_RATE, batch_size=case["n"], input=case["input"])
+    cfg.update(case.get("arch", {}))
     if case.get("variational"):
         # The config's seed picks the noise; the engine starts at step 0 after ae_set_params.
         cfg.update(variational=True, beta=case["beta"], seed=case["seed"])
@@ -280,26 +157,35 @@ def make_case(case):
     i = cfg["input"]
     x = torch.rand((case["n"], i["h"], i["w"], i["c"]), generator=gen)
 
-    rec32, pre = run(cfg, params, x, torch.float32)
+    variational = cfg.get("variational", False)
+    steps = 2 if variational else case.get("steps", 1)
+    rec32, pre, shapes = run(cfg, params, x, torch.float32, steps)
     # The same computation in float64 is near the true value: how far float32 torch is from it
     # says how much of a difference from the engine any float32 implementation may show.
-    rec64, _ = run(cfg, params, x, torch.float64)
+    rec64, _, _ = run(cfg, params, x, torch.float64, steps)
 
     # A pre-activation within rounding of a relu kink could flip between implementations and change
     # the gradient discontinuously; such fixed numbers would make a flaky test.
     margin = min(float(t.abs().min()) for k, t in pre.items()
-                 if not k.startswith(("mu", "logvar")))
+                 if not k.startswith(("mu", "logvar", "pool")))
     if cfg["activation"] in ("relu", "leaky_relu") and margin < 1e-5:
         raise SystemExit(f"{case['name']}: a pre-activation is {margin:g} from the kink; "
                          "change the seed")
     if cfg["activation"] == "relu":
-        alive = {k: float((t > 0).double().mean()) for k, t in pre.items()}
+        alive = {k: float((t > 0).double().mean()) for k, t in pre.items()
+                 if not k.startswith("pool")}
         if min(alive.values()) < 0.2:
             raise SystemExit(f"{case['name']}: too many dead relu units {alive}; change the seed")
-    names = ["params", "input", "stage.conv1", "stage.conv2", "stage.latent", "stage.dense",
-             "stage.convT1", "stage.convT2", "stage.output", "loss", "grads", "params_after"]
-    if cfg.get("variational"):
+    gap = pool_margin(pre)
+    if gap is not None and gap < 1e-5:
+        raise SystemExit(f"{case['name']}: a max-pool window's two largest values are {gap:g} "
+                         "apart; change the seed")
+    names = (["params", "input"] + ["stage." + s for s in shapes] +
+             ["loss", "grads", "params_after"])
+    if variational:
         names += ["eps", "recon", "kl", "eps_2", "loss_2", "recon_2", "kl_2", "params_after_2"]
+    elif steps == 2:
+        names += ["loss_2", "params_after_2"]
     # Worst float32-vs-float64 error per record, in units of the C test's atol 1e-6 + rtol 1e-5.
     # Adam and RMSprop divide by |g| + eps on the first step, so a gradient near eps makes
     # params_after hypersensitive to rounding; that, or any record whose float32 rounding alone
@@ -318,11 +204,16 @@ def make_case(case):
     with open(base + ".json", "w") as f:
         f.write(json.dumps(cfg, indent=2) + "\n")
     write_bin(base + ".bin", records)
+    manifest = [f"case {case['name']}"] + [f"tensor {name}" for name, _ in tensor_names(cfg)]
+    manifest += [f"stage {name} {stage_kind(name)} {h} {w} {c}"
+                 for name, (h, w, c) in stage_shapes(cfg, shapes).items()]
 
     summary = " ".join(f"{k}={v:.2f}" for k, v in worst.items() if v > 0.01)
     print(f"{case['name']}: {sum(r[1].size for r in records)} floats, loss "
-          f"{float(rec32['loss'][0]):.6f}, min |pre-act| {margin:.2e}, min |grad| {min_grad:.2e}; "
+          f"{float(rec32['loss'][0]):.6f}, min |pre-act| {margin:.2e}, min |grad| {min_grad:.2e}, "
+          f"min pool gap {gap if gap is None else f'{gap:.2e}'}; "
           f"f32-vs-f64 error / (1e-6 + 1e-5|ref|): {summary or 'all < 0.01'}")
+    return manifest
 
 
 # --- SSIM (Wang et al. 2004) ---------------------------------------------------------------------
@@ -414,8 +305,13 @@ def make_ssim():
 
 def main():
     torch.set_num_threads(1)  # one summation order, so reruns give identical bytes
+    # What the C test walks by name: each case's tensors in the order of the flat buffer, and its
+    # trace stages (name, kind, h, w, c) in the order of ae_stage_info.
+    lines = ["# written by make_golden.py: the tensors and trace stages of each case"]
     for case in CASES:
-        make_case(case)
+        lines += make_case(case)
+    with open(os.path.join(HERE, MANIFEST), "w") as f:
+        f.write("\n".join(lines) + "\n")
     make_ssim()
 
 

@@ -5,12 +5,14 @@
 #     /usr/bin/python3 tests/interop/interop.py DIR
 #
 # (a) Reads DIR/aevp.safetensors (written by ae_save), builds the same model in PyTorch with
-#     tests/golden/make_golden.py's forward(), runs DIR/aevp_input.f32 through it and compares with
+#     tests/golden/arch_twin.py's forward() (through make_golden), runs DIR/aevp_input.f32 through it and compares with
 #     AeVP's reconstructions in DIR/aevp_output.f32 (|difference| <= 1e-5, else exit 1); the same
-#     for a VAE in DIR/aevp_vae*, decoding z = mu.
+#     for a VAE in DIR/aevp_vae*, decoding z = mu, and a deep residual + attention model in
+#     DIR/aevp_deep*.
 # (b) Trains a PyTorch model for a few steps on random data and writes it in AeVP's layout and
 #     metadata to DIR/torch.safetensors, with an input batch and PyTorch's reconstructions
-#     (torch_input.f32, torch_output.f32) for the C test to reproduce after ae_load.
+#     (torch_input.f32, torch_output.f32) for the C test to reproduce after ae_load; the same for
+#     a deep residual + attention model as DIR/torch_deep*.
 #
 # The .f32 files are raw little-endian float32 images, NHWC. The safetensors format is read and
 # written with struct and json: the safetensors package is not needed.
@@ -32,6 +34,11 @@ TOLERANCE = 1e-5
 TORCH_CONFIG = dict(filters=[5, 3], latent_grid=2, activation="leaky_relu", loss="bce",
                     optimizer="adam", learning_rate=0.01, batch_size=4, epochs=1, seed=1,
                     input=dict(h=16, w=12, c=2))
+# A deep model too: 3 stride-2 stages with transposed convs, a residual block per stage and
+# attention in the encoder and the decoder (the C side's deep model uses max-pool and nearest).
+TORCH_DEEP_CONFIG = dict(filters=[4, 6, 5], res_blocks=1, attention="both", latent_grid=3,
+                         activation="elu", loss="mse", optimizer="rmsprop", learning_rate=0.005,
+                         batch_size=4, epochs=1, seed=2, input=dict(h=14, w=10, c=1))
 TRAIN_STEPS = 5
 
 
@@ -122,8 +129,7 @@ def check_aevp_file(folder, prefix="aevp"):
     return diff <= TOLERANCE
 
 
-def write_torch_file(folder):
-    cfg = TORCH_CONFIG
+def write_torch_file(folder, cfg=TORCH_CONFIG, prefix="torch"):
     params, gen = make_golden.init_params(cfg, 7)
     start = {k: v.clone() for k, v in params.items()}
     params = {k: v.clone().requires_grad_(True) for k, v in params.items()}
@@ -147,15 +153,15 @@ def write_torch_file(folder):
                 "config": json.dumps(cfg, separators=(",", ":")), "dataset": "random",
                 "producer": f"PyTorch {torch.__version__}, tests/interop/interop.py",
                 "summary": f"{TRAIN_STEPS} steps, loss {losses[0]:.5f} -> {losses[-1]:.5f}"}
-    write_safetensors(os.path.join(folder, "torch.safetensors"), metadata, ours)
+    write_safetensors(os.path.join(folder, prefix + ".safetensors"), metadata, ours)
     x = torch.rand((3, i["h"], i["w"], i["c"]), generator=gen)
     out = reconstruct(cfg, {k: v.detach() for k, v in params.items()}, x)
-    x.numpy().astype("<f4").tofile(os.path.join(folder, "torch_input.f32"))
-    out.numpy().astype("<f4").tofile(os.path.join(folder, "torch_output.f32"))
+    x.numpy().astype("<f4").tofile(os.path.join(folder, prefix + "_input.f32"))
+    out.numpy().astype("<f4").tofile(os.path.join(folder, prefix + "_output.f32"))
     # Random images have no structure to learn, so the loss barely moves; the weights must.
     moved = max(float((params[k].detach() - start[k]).abs().max()) for k in params)
     print(f"interop (b): PyTorch trained {TRAIN_STEPS} steps (loss {losses[0]:.5f} -> "
-          f"{losses[-1]:.5f}, weights moved up to {moved:.3g}) and wrote torch.safetensors with "
+          f"{losses[-1]:.5f}, weights moved up to {moved:.3g}) and wrote {prefix}.safetensors with "
           "3 images for AeVP to reproduce")
 
 
@@ -169,7 +175,10 @@ def main():
     ok = check_aevp_file(folder)
     if os.path.exists(os.path.join(folder, "aevp_vae.safetensors")):
         ok = check_aevp_file(folder, "aevp_vae") and ok
+    if os.path.exists(os.path.join(folder, "aevp_deep.safetensors")):
+        ok = check_aevp_file(folder, "aevp_deep") and ok
     write_torch_file(folder)
+    write_torch_file(folder, TORCH_DEEP_CONFIG, "torch_deep")
     return 0 if ok else 1
 
 
