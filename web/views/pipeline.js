@@ -1,5 +1,6 @@
 // pipeline.js — the autoencoder laid out left to right: input, encoder maps, the bottleneck as
 // sliders, decoder maps, output. Draws what it is given; it does not talk to the engine.
+import { createAttentionView } from './attention.js';
 import { diverging, drawLegend, drawMap, format, grey, range, viridis } from './maps.js';
 
 const EXPLAIN = {
@@ -221,7 +222,8 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
       } else {
         const tiles = tileGrid(el, s.name, s.shape);
         cards.set(s.name, { tiles, shape: s.shape });
-        if (s.kind === 'attention') attentionView(el, s);
+        // Its weights arrive as the next stage, drawn here rather than as a card of their own.
+        if (s.kind === 'attention') cards.set(`${s.name}.weights`, { attention: createAttentionView(el, s.shape) });
         if (s.name === 'conv1') {
           const t = document.createElement('p');
           t.className = 'filters-title';
@@ -237,62 +239,13 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
     }
   }
 
-  // An attention card's weights: a grid of the stage's positions; hovering or focusing one draws
-  // where that query position attends, over the same grid.
-  function attentionView(el, stage) {
-    const [h, w] = stage.shape;
-    const box = document.createElement('div');
-    box.className = 'attention';
-    const grid = document.createElement('div');
-    grid.className = 'attention-grid';
-    grid.style.gridTemplateColumns = `repeat(${w}, 1fr)`;
-    grid.setAttribute('role', 'group');
-    grid.setAttribute('aria-label', 'Query positions: hover or focus one to see where it attends');
-    const map = document.createElement('canvas');
-    map.width = w;
-    map.height = h;
-    map.className = 'attention-map';
-    map.setAttribute('role', 'img');
-    const caption = document.createElement('p');
-    caption.className = 'attention-caption';
-    caption.textContent = 'Hover or focus a position: bright where it attends';
-    const entry = { query: 0, map, caption, h, w };
-    for (let q = 0; q < h * w; q++) {
-      const cell = document.createElement('button');
-      cell.type = 'button';
-      cell.className = 'attention-cell';
-      cell.setAttribute('aria-label', `position row ${Math.floor(q / w) + 1}, column ${(q % w) + 1}`);
-      const show = () => { entry.query = q; drawAttention(stage.name); };
-      cell.addEventListener('pointerenter', show);
-      cell.addEventListener('focus', show);
-      grid.append(cell);
-    }
-    box.append(grid, map, caption);
-    el.append(box);
-    cards.set(`${stage.name}.weights`, entry);
-  }
-
-  function drawAttention(name) {
-    const entry = cards.get(`${name}.weights`);
-    if (!entry?.data) return;
-    const { h, w, query } = entry;
-    const channels = h * w;
-    let top = 0;
-    for (let key = 0; key < channels; key++) top = Math.max(top, entry.data[key * channels + query]);
-    drawMap(entry.map, entry.data, { h, w, channel: query, channels, min: 0, max: top || 1 });
-    entry.caption.textContent = `Row ${Math.floor(query / w) + 1}, column ${(query % w) + 1} attends most (${format(top, 2)}) to the brightest positions`;
-    entry.map.setAttribute('aria-label', entry.caption.textContent);
-  }
-
   function drawStage(name, data) {
-    const weights = cards.get(name);
-    if (weights && weights.map && weights.caption && !weights.tiles) {
-      weights.data = data;
-      drawAttention(name.replace(/\.weights$/, ''));
-      return;
-    }
     const entry = cards.get(name);
     if (!entry) return;
+    if (entry.attention) {
+      entry.attention.draw(data);
+      return;
+    }
     entry.data = data;
     const [h, w, c] = entry.shape;
     if (entry.big) {
