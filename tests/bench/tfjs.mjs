@@ -29,8 +29,9 @@ export function tfjsMissing() {
   return missing.length ? `missing ${missing.join(', ')} (npm ci; node datasets/fetch.mjs)` : null;
 }
 
-// Starts the site. Returns {open(browser, backend), close()}; open() resolves to a page set up with
-// the model on that backend: {info: {version, backend, params}, train(count), errors, close()}.
+// Starts the site. Returns {open(browser, backend, config), close()}; open() resolves to a page set up
+// with the model on that backend — the default one, or the engine's filled-in config's built from tf
+// ops (tfjs-page.js) — : {info: {version, backend, params}, train(count), errors, close()}.
 export async function tfjsSite() {
   const dir = mkdtempSync(join(tmpdir(), 'aevp-tfjs-'));
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
@@ -42,7 +43,7 @@ export async function tfjsSite() {
   const server = await serve(dir, { port: 0 });
   const url = `http://127.0.0.1:${server.address().port}/`;
 
-  async function open(browser, backend) {
+  async function open(browser, backend, config = null) {
     const context = await browser.newContext();
     const page = await context.newPage();
     const errors = [];
@@ -52,7 +53,7 @@ export async function tfjsSite() {
     try {
       await page.goto(url + 'tfjs.html');
       const info = await page.evaluate((args) => window.tfjsBench.setUp(args),
-                                       { backend, mnistUrl: url + MNIST, wasmPaths: url + 'tfjs/' });
+                                       { backend, mnistUrl: url + MNIST, wasmPaths: url + 'tfjs/', config });
       // A failed training step comes back as {error}, not as a rejection, so that its message is TF's own.
       const train = (count) => page.evaluate((n) => window.tfjsBench.train(n).catch((e) => ({ error: e.message })), count);
       return { info, train, errors, close };
