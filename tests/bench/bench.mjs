@@ -1,9 +1,13 @@
 // bench.mjs — training speed of the default model: ours in headless Chromium, in Node worker threads
 // (both the WASM build in dist/) and natively (out/native/aevp-train), beside TensorFlow.js in the same
-// Chromium and PyTorch on the same CPU; then the trace and slider latencies. It prints; it never fails on speed.
+// Chromium and PyTorch on the same CPU; then the trace and slider latencies; then the same for a deeper
+// model (--deep-config; ours, TF.js 'cpu' and PyTorch on 1 thread). It prints; it never fails on speed.
 //   node tests/bench/bench.mjs [--samples 19200] [--warmup 3200] [--runs 3] [--no-tfjs] [--no-torch]
 //                              [--tfjs-samples 640] [--tfjs-warmup 64] [--torch-samples 6400] [--torch-warmup 640]
-//                              [--torch-max-seconds 20]
+//                              [--torch-max-seconds 20] [--deep-config JSON] [--no-deep] [--deep-samples 3200]
+//                              [--deep-warmup 640] [--deep-tfjs-samples 64]
+// The deep model's rows train --deep-samples (PyTorch too) after --deep-warmup, TF.js --deep-tfjs-samples
+// after --tfjs-warmup: TF.js 'cpu' does a few samples a second on it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -20,31 +24,51 @@ const torchScript = fileURLToPath(new URL('torch_bench.py', import.meta.url));
 // Debian's interpreter, which has python3-torch (the python3 first on PATH may not).
 const TORCH_PYTHON = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
 const TRACES = 100;
+// The deeper model of the second section: 3 stages, a residual block in each, attention in both halves.
+const DEEP_CONFIG = { filters: [16, 16, 16], res_blocks: 1, attention: 'both' };
+// Ours must train it at least this many times as fast as PyTorch on one thread (printed, never enforced).
+const DEEP_BAR = 3;
 const SLIDER_MOVES = 50;
 
 const USAGE = 'usage: node tests/bench/bench.mjs [--samples N] [--warmup N] [--runs R] [--no-tfjs] [--no-torch]\n' +
               '                                  [--tfjs-samples N] [--tfjs-warmup N] [--torch-samples N] [--torch-warmup N]\n' +
-              '                                  [--torch-max-seconds S]';
+              '                                  [--torch-max-seconds S] [--deep-config JSON] [--no-deep] [--deep-samples N]\n' +
+              '                                  [--deep-warmup N] [--deep-tfjs-samples N]';
 const { values: flags } = parseArgs({
   options: { samples: { type: 'string', default: '19200' }, warmup: { type: 'string', default: '3200' },
              runs: { type: 'string', default: '3' }, 'no-tfjs': { type: 'boolean' }, 'no-torch': { type: 'boolean' },
              'tfjs-samples': { type: 'string', default: '640' }, 'tfjs-warmup': { type: 'string', default: '64' },
              'torch-samples': { type: 'string', default: '6400' }, 'torch-warmup': { type: 'string', default: '640' },
-             'torch-max-seconds': { type: 'string', default: '20' }, help: { type: 'boolean', short: 'h' } },
+             'torch-max-seconds': { type: 'string', default: '20' }, 'deep-config': { type: 'string', default: JSON.stringify(DEEP_CONFIG) },
+             'no-deep': { type: 'boolean' }, 'deep-samples': { type: 'string', default: '3200' },
+             'deep-warmup': { type: 'string', default: '640' }, 'deep-tfjs-samples': { type: 'string', default: '64' },
+             help: { type: 'boolean', short: 'h' } },
 });
 if (flags.help) { console.log(USAGE); process.exit(0); }
 const samples = Number(flags.samples), warmup = Number(flags.warmup), runs = Number(flags.runs);
 const tfjsSamples = Number(flags['tfjs-samples']), tfjsWarmup = Number(flags['tfjs-warmup']);
 const torchSamples = Number(flags['torch-samples']), torchWarmup = Number(flags['torch-warmup']);
 const torchMaxSeconds = Number(flags['torch-max-seconds']);
+const deepSamples = Number(flags['deep-samples']), deepWarmup = Number(flags['deep-warmup']);
+const deepTfjsSamples = Number(flags['deep-tfjs-samples']);
+let deepConfig = null;
+if (!flags['no-deep']) {
+  try { deepConfig = JSON.parse(flags['deep-config']); } catch (error) { deepConfig = error.message; }
+  if (deepConfig === null || typeof deepConfig !== 'object' || Array.isArray(deepConfig)) {
+    console.error(`${USAGE}\n  --deep-config must be a JSON object of config fields (README "Architectures"), got ${flags['deep-config']}`);
+    process.exit(2);
+  }
+}
 const within = (v, lo, hi) => Number.isInteger(v) && v >= lo && v <= hi;
 // Each measurement of ours is one train() call stopped before the epoch ends, so that the
 // evaluation at epoch end never runs; the stop lands up to ~150 ms late, hence the margin.
 if (!within(samples, 64, 50000) || !within(warmup, 0, 50000) || !within(runs, 1, 100) ||
     !within(tfjsSamples, 64, 50000) || !within(tfjsWarmup, 0, 50000) || !within(torchSamples, 64, 1000000) ||
-    !within(torchWarmup, 0, 1000000) || !(torchMaxSeconds > 0 && torchMaxSeconds <= 3600)) {
+    !within(torchWarmup, 0, 1000000) || !(torchMaxSeconds > 0 && torchMaxSeconds <= 3600) ||
+    !within(deepSamples, 64, 50000) || !within(deepWarmup, 0, 50000) || !within(deepTfjsSamples, 64, 50000)) {
   console.error(`${USAGE}\n  --samples 64..50000, --warmup 0..50000, --runs 1..100, --tfjs-samples 64..50000, ` +
-                '--tfjs-warmup 0..50000,\n  --torch-samples 64..1000000, --torch-warmup 0..1000000, --torch-max-seconds (0, 3600]');
+                '--tfjs-warmup 0..50000,\n  --torch-samples 64..1000000, --torch-warmup 0..1000000, --torch-max-seconds (0, 3600],\n' +
+                '  --deep-samples 64..50000, --deep-warmup 0..50000, --deep-tfjs-samples 64..50000');
   process.exit(2);
 }
 const startedAt = performance.now();
@@ -80,27 +104,33 @@ function trainSamplesInPage(page, count, batchSize, workers = 1) {
   }, { source: trainSamples.toString(), count, batchSize, workers });
 }
 
-async function setUpPage(page) {
-  return page.evaluate(async () => {
-    const { createEngine } = await import('./engine.js');
-    window.benchEngines = { 1: createEngine(), 2: createEngine({ workers: 2 }) };
+// The page's engines (made on the first call, with MNIST) get the model of `config`; returns what configure() did.
+async function setUpPage(page, config) {
+  return page.evaluate(async (config) => {
+    const fresh = !window.benchEngines;
+    if (fresh) {
+      const { createEngine } = await import('./engine.js');
+      window.benchEngines = { 1: createEngine(), 2: createEngine({ workers: 2 }) };
+    }
     let model;
     for (const pending of Object.values(window.benchEngines)) {
       const engine = await pending;
-      await engine.loadDataset('mnist');
-      model = await engine.configure({});
+      if (fresh) await engine.loadDataset('mnist');
+      model = await engine.configure(config);
     }
     return model;
-  });
+  }, config);
 }
 
-function runNative() {
-  // Two epochs over the first `samples` images: the first is the warm-up, the second is measured.
-  // aevp-train's samples_per_s covers the training loop of the epoch only, not its evaluation.
-  const out = execFileSync(nativeTrainer, ['--data', 'mnist', '--epochs', '2', '--limit', String(samples), '--json'],
-                           { encoding: 'utf8' });
+function runNative(config, count) {
+  // Two epochs over the first `count` images: the first is the warm-up, the second is measured.
+  // aevp-train's samples_per_s covers the training loop of the epoch only, not its evaluation. Its
+  // warnings (a short run of a deep model has not learnt much) are kept off the bench's output.
+  const out = execFileSync(nativeTrainer, ['--data', 'mnist', '--config', JSON.stringify(config), '--epochs', '2',
+                                           '--limit', String(count), '--json'],
+                           { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const epochs = out.trim().split('\n').map((line) => JSON.parse(line));
-  return { samples, native: epochs[1].samples_per_s, warmupRate: epochs[0].samples_per_s };
+  return { samples: count, native: epochs[1].samples_per_s, warmupRate: epochs[0].samples_per_s };
 }
 
 // The interpreter's and torch's versions, or {missing: why}.
@@ -113,10 +143,12 @@ function torchProbe() {
   return { python, torch };
 }
 
-// One PyTorch measurement in a fresh process: its own warm-up, then the samples (see torch_bench.py).
-function runTorch(threads) {
-  const out = execFileSync(TORCH_PYTHON, [torchScript, '--threads', String(threads), '--samples', String(torchSamples),
-                                          '--warmup', String(torchWarmup), '--max-seconds', String(torchMaxSeconds)],
+// One PyTorch measurement in a fresh process: its own warm-up, then the samples (see torch_bench.py);
+// the default model, or config's fields on top of it.
+function runTorch(threads, count, warmCount, config = null) {
+  const out = execFileSync(TORCH_PYTHON, [torchScript, '--threads', String(threads), '--samples', String(count),
+                                          '--warmup', String(warmCount), '--max-seconds', String(torchMaxSeconds),
+                                          ...(config ? ['--config', JSON.stringify(config)] : [])],
                            { encoding: 'utf8' });
   const result = JSON.parse(out.trim().split('\n').at(-1));
   if (result.error) throw new Error(result.error);
@@ -167,24 +199,30 @@ let site = null;
 const tfjsPages = [];  // their console errors are TF.js's own: printed, never counted as failures
 const notes = [], pageErrors = [];
 try {
-  const model = await setUpPage(app.page);
   await nodeEngine.loadDataset('mnist');
-  const nodeModel = await nodeEngine.configure({});
-  if (nodeModel.flopsPerSample !== model.flopsPerSample) throw new Error('the page and Node built different models');
+  // The page's engines and Node's get the model of `config`: returns it (both must build the same).
+  const configureOurs = async (config) => {
+    const built = await setUpPage(app.page, config);
+    if ((await nodeEngine.configure(config)).flopsPerSample !== built.flopsPerSample) throw new Error('the page and Node built different models');
+    return built;
+  };
+  const model = await configureOurs({});
   const batch = model.config.batch_size;
   const allThreads = cpus().length;
 
   // Each place: {label, run, warm, rate(m), detail(m)}, or {label, note} for a row without numbers.
-  const places = {
-    browser: { label: 'ours, Chromium (WASM+SIMD, 1 worker)', run: () => trainSamplesInPage(app.page, samples, batch),
-               warm: () => trainSamplesInPage(app.page, warmup, batch) },
-    browser2: { label: 'ours, Chromium (WASM+SIMD, 2 workers)', run: () => trainSamplesInPage(app.page, samples, batch, 2),
-                warm: () => trainSamplesInPage(app.page, warmup, batch, 2) },
-    node: { label: 'ours, Node (WASM+SIMD, worker_threads)', run: () => trainSamples(nodeEngine, samples, batch),
-            warm: () => trainSamples(nodeEngine, warmup, batch) },
-    native: { label: 'ours, native (aevp-train)', run: runNative, rate: (m) => m.native,
+  // Ours, for the model the engines have (config as given to configure()), `count` samples per run.
+  const ourPlaces = (config, count, warmCount) => ({
+    browser: { label: 'ours, Chromium (WASM+SIMD, 1 worker)', run: () => trainSamplesInPage(app.page, count, batch),
+               warm: () => trainSamplesInPage(app.page, warmCount, batch) },
+    browser2: { label: 'ours, Chromium (WASM+SIMD, 2 workers)', run: () => trainSamplesInPage(app.page, count, batch, 2),
+                warm: () => trainSamplesInPage(app.page, warmCount, batch, 2) },
+    node: { label: 'ours, Node (WASM+SIMD, worker_threads)', run: () => trainSamples(nodeEngine, count, batch),
+            warm: () => trainSamples(nodeEngine, warmCount, batch) },
+    native: { label: 'ours, native (aevp-train)', run: () => runNative(config, count), rate: (m) => m.native,
               detail: (m) => `${m.native.toFixed(0)} samples/s (warm-up epoch ${m.warmupRate.toFixed(0)})` },
-  };
+  });
+  const places = ourPlaces({}, samples, warmup);
   // Two workers: how each replica's time splits between its share of the batch, waiting for the
   // other's gradients, and combining and applying them.
   const split = (timing) => (timing ? '; ' + timing.map((t, rank) => {
@@ -192,16 +230,21 @@ try {
     return `rank ${rank}: ${(100 * t.computeMs / all).toFixed(1)}% own share, ${(100 * t.waitMs / all).toFixed(1)}% waiting, ` +
            `${(100 * t.updateMs / all).toFixed(1)}% update`;
   }).join(', ') : '');
-  for (const key of ['browser', 'browser2', 'node']) {
-    places[key].rate = (m) => m.engine;
-    places[key].detail = (m) => `${m.engine.toFixed(0)} samples/s over ${m.samples} samples; ` +
-                                `wall ${m.wall.toFixed(0)}, between events ${m.events.toFixed(0)}${split(m.timing)}`;
-  }
+  const engineRates = (places) => {
+    for (const key of ['browser', 'browser2', 'node']) {
+      places[key].rate = (m) => m.engine;
+      places[key].detail = (m) => `${m.engine.toFixed(0)} samples/s over ${m.samples} samples; ` +
+                                  `wall ${m.wall.toFixed(0)}, between events ${m.events.toFixed(0)}${split(m.timing)}`;
+    }
+    return places;
+  };
+  engineRates(places);
 
   // TF.js: a page per backend. 'wasm' is tried once (one batch) before the runs; it is expected to
   // throw (no Conv2DBackpropFilter kernel), and is measured like 'cpu' if it does not.
   let tfjsVersion = tfjsSkip ?? '';
   let tfjsLabel = (backend) => `TF.js '${backend}', Chromium`;
+  let tfjsCpuPlace = null;  // (page, samples per run) => the TF.js 'cpu' place
   if (tfjsSkip) {
     places.tfjsCpu = { label: tfjsLabel('cpu'), note: `skipped: ${tfjsSkip}` };
     places.tfjsWasm = { label: tfjsLabel('wasm'), note: `skipped: ${tfjsSkip}` };
@@ -214,8 +257,9 @@ try {
     tfjsLabel = (backend) => `TF.js ${tfjsCpu.info.version} '${backend}', Chromium`;
     const tfjsRate = { rate: (m) => m.samplesPerSec,
                        detail: (m) => `${m.samplesPerSec.toFixed(1)} samples/s over ${m.samples} samples (loss ${m.loss.toFixed(4)})` };
-    places.tfjsCpu = { label: `${tfjsLabel('cpu')} (main thread)`, ...tfjsRate,
-                       run: () => tfjsCpu.train(tfjsSamples), warm: () => tfjsCpu.train(tfjsWarmup) };
+    tfjsCpuPlace = (page, count) => ({ label: `${tfjsLabel('cpu')} (main thread)`, ...tfjsRate,
+                                            run: () => page.train(count), warm: () => page.train(tfjsWarmup) });
+    places.tfjsCpu = tfjsCpuPlace(tfjsCpu, tfjsSamples);
     let wasmPage = null;
     try {
       wasmPage = await site.open(browser, 'wasm');
@@ -235,10 +279,11 @@ try {
                                      `${m.seconds.toFixed(1)} s${m.capped || m.warmup_capped ? ' (capped)' : ''}` };
   const torchLabel = (threads) => `PyTorch ${torch.torch?.split('.').slice(0, 2).join('.') ?? '1.13'} CPU, ${threads} thread${threads > 1 ? 's' : ''}`;
   places.torch1 = torch.missing ? { label: torchLabel(1), note: `skipped: ${torch.missing}` }
-                                : { label: torchLabel(1), ...torchRate, run: () => runTorch(1) };
+                                : { label: torchLabel(1), ...torchRate, run: () => runTorch(1, torchSamples, torchWarmup) };
   if (allThreads > 1) {
     places.torchAll = torch.missing ? { label: torchLabel(allThreads), note: `skipped: ${torch.missing}` }
-                                    : { label: torchLabel(allThreads), ...torchRate, run: () => runTorch(allThreads) };
+                                    : { label: torchLabel(allThreads), ...torchRate,
+                                        run: () => runTorch(allThreads, torchSamples, torchWarmup) };
   }
 
   console.log(machine(browser.version(), torch, tfjsVersion));
@@ -250,49 +295,60 @@ try {
               `after a warm-up of ${tfjsWarmup};\n` +
               `          PyTorch ${torchSamples} samples after ${torchWarmup} in a fresh process per run, each phase capped at ${torchMaxSeconds} s\n`);
 
-  const measured = Object.entries(places).filter(([, place]) => place.run);
-  for (const [key, place] of measured) {
-    if (place.warm && (key.startsWith('tfjs') ? tfjsWarmup : warmup) > 0) await place.warm();
-  }
-  const results = Object.fromEntries(measured.map(([key]) => [key, []]));
-  // Interleaved, so that a slow stretch of the machine hits every place alike.
-  for (let r = 0; r < runs; r++) {
+  // Warm-ups, then `runs` runs per place, interleaved so that a slow stretch of the machine hits every
+  // place alike; a TF.js place warms up with tfjsWarmup samples, the others with warmCount. {key: [m]}.
+  const measure = async (places, warmCount) => {
+    const measured = Object.entries(places).filter(([, place]) => place.run);
     for (const [key, place] of measured) {
-      if (!place.run) continue;
-      let m;
-      try {
-        m = await place.run();
-        if (m.error) throw new Error(m.error);
-      } catch (error) {
-        place.note = `failed in run ${r + 1}: ${error.message.split('\n')[0]}`;
-        place.run = null;
-        console.log(`  run ${r + 1}/${runs} ${key.padEnd(8)} ${place.note}`);
-        continue;
-      }
-      results[key].push(m);
-      console.log(`  run ${r + 1}/${runs} ${key.padEnd(8)} ${place.detail(m)}`);
+      if (place.warm && (key.startsWith('tfjs') ? tfjsWarmup : warmCount) > 0) await place.warm();
     }
-  }
+    const results = Object.fromEntries(measured.map(([key]) => [key, []]));
+    for (let r = 0; r < runs; r++) {
+      for (const [key, place] of measured) {
+        if (!place.run) continue;
+        let m;
+        try {
+          m = await place.run();
+          if (m.error) throw new Error(m.error);
+        } catch (error) {
+          place.note = `failed in run ${r + 1}: ${error.message.split('\n')[0]}`;
+          place.run = null;
+          console.log(`  run ${r + 1}/${runs} ${key.padEnd(8)} ${place.note}`);
+          continue;
+        }
+        results[key].push(m);
+        console.log(`  run ${r + 1}/${runs} ${key.padEnd(8)} ${place.detail(m)}`);
+      }
+    }
+    return results;
+  };
+  const ratesOf = (places, results, key) => results[key]?.map(places[key].rate) ?? [];
 
-  // --- the table: medians over the runs, relative to ours in Chromium
-  const rates = (key) => results[key]?.map(places[key].rate) ?? [];
-  const ours = median(rates('browser'));
-  const rows = Object.entries(places).map(([key, place]) => {
-    const values = rates(key);
-    const capped = results[key]?.some((m) => m.capped || m.warmup_capped) ? ' (capped)' : '';
-    if (place.note || !values.length) return [place.label + capped, place.note ?? 'no result'];
-    const mid = median(values);
-    const digits = mid < 100 ? 1 : 0;
-    return [place.label + capped, mid.toFixed(digits), `${Math.min(...values).toFixed(digits)}..${Math.max(...values).toFixed(digits)}`,
-            (mid * model.flopsPerSample / 1e9).toFixed(mid * model.flopsPerSample < 1e8 ? 3 : 2), (mid / ours).toFixed(mid < ours / 10 ? 4 : 2)];
-  });
-  const header = ['place', 'median samples/s', 'min..max', 'GFLOP/s', 'ratio to ours'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row.length === header.length || i === 0 ? row[i].length : 0))));
-  // A row without numbers writes its note across the numeric columns.
-  const line = (cells) => cells.length === header.length
-    ? cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
-    : `${cells[0].padEnd(widths[0])}  ${cells[1]}`;
-  console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}`);
+  // The table: medians over the runs, relative to ours in Chromium; flopsPerSample is the model's.
+  const printTable = (places, results, flopsPerSample) => {
+    const ours = median(ratesOf(places, results, 'browser'));
+    const rows = Object.entries(places).map(([key, place]) => {
+      const values = ratesOf(places, results, key);
+      const capped = results[key]?.some((m) => m.capped || m.warmup_capped) ? ' (capped)' : '';
+      if (place.note || !values.length) return [place.label + capped, place.note ?? 'no result'];
+      const mid = median(values);
+      const digits = mid < 100 ? 1 : 0;
+      return [place.label + capped, mid.toFixed(digits), `${Math.min(...values).toFixed(digits)}..${Math.max(...values).toFixed(digits)}`,
+              (mid * flopsPerSample / 1e9).toFixed(mid * flopsPerSample < 1e8 ? 3 : 2), (mid / ours).toFixed(mid < ours / 10 ? 4 : 2)];
+    });
+    const header = ['place', 'median samples/s', 'min..max', 'GFLOP/s', 'ratio to ours'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row.length === header.length || i === 0 ? row[i].length : 0))));
+    // A row without numbers writes its note across the numeric columns.
+    const line = (cells) => cells.length === header.length
+      ? cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
+      : `${cells[0].padEnd(widths[0])}  ${cells[1]}`;
+    console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}`);
+    return rows;
+  };
+
+  const results = await measure(places, warmup);
+  const rates = (key) => ratesOf(places, results, key);
+  const rows = printTable(places, results, model.flopsPerSample);
   notes.unshift(`GFLOP/s counts ${(model.flopsPerSample / 1e6).toFixed(3)} MFLOP per sample (our engine's count) for every row: ` +
                 'the models are the same.');
   if (results.tfjsCpu?.length) {
@@ -357,6 +413,53 @@ try {
     const out = spawnSync(command, args, { encoding: 'utf8' });
     console.log(`\nper layer, default model, batch 64, ${label}:`);
     console.log(out.status === 0 ? out.stdout.trimEnd() : `  not run: ${out.error?.message ?? out.stderr.trim().split('\n').at(-1)}`);
+  }
+
+  // --- the deeper model: ours, TF.js 'cpu' (tf ops, the same network) and PyTorch on 1 thread
+  if (deepConfig) {
+    const deep = await configureOurs(deepConfig);
+    const deepPlaces = engineRates(ourPlaces(deepConfig, deepSamples, deepWarmup));
+    let tfjsParams = 'not built';
+    if (tfjsSkip) {
+      deepPlaces.tfjsCpu = { label: tfjsLabel('cpu'), note: `skipped: ${tfjsSkip}` };
+    } else {
+      try {
+        const page = await site.open(browser, 'cpu', deep.config);
+        tfjsPages.push(page);
+        tfjsParams = page.info.params;
+        if (tfjsParams !== deep.params) throw new Error(`TF.js built ${tfjsParams} parameters, ours ${deep.params}`);
+        deepPlaces.tfjsCpu = tfjsCpuPlace(page, deepTfjsSamples);
+      } catch (error) {
+        deepPlaces.tfjsCpu = { label: tfjsLabel('cpu'), note: `could not set up: ${error.message.split('\n')[0]}` };
+      }
+    }
+    deepPlaces.torch1 = torch.missing ? { label: torchLabel(1), note: `skipped: ${torch.missing}` }
+      : { label: torchLabel(1), ...torchRate, run: () => runTorch(1, deepSamples, deepWarmup, deepConfig) };
+    console.log(`\ndeep model --deep-config ${JSON.stringify(deepConfig)}\n` +
+                `          filled in: ${JSON.stringify(deep.config)}\n` +
+                `          ${deep.params} parameters (TF.js: ${tfjsParams}), ${(deep.flopsPerSample / 1e6).toFixed(3)} MFLOP/sample ` +
+                '(forward + backward)');
+    console.log(`method    as above, ${runs} runs per place; ours and PyTorch ${deepSamples} samples per run after ${deepWarmup} ` +
+                `(native: after a first epoch over them), TF.js ${deepTfjsSamples} after ${tfjsWarmup}\n`);
+    const deepResults = await measure(deepPlaces, deepWarmup);
+    const torchParams = deepResults.torch1?.[0]?.params;
+    if (torchParams !== undefined && torchParams !== deep.params) {
+      console.log(`  PyTorch built ${torchParams} parameters, ours ${deep.params}: its row is not the same model`);
+    }
+    printTable(deepPlaces, deepResults, deep.flopsPerSample);
+    const mid = (key) => (deepResults[key]?.length ? median(ratesOf(deepPlaces, deepResults, key)) : null);
+    const torch1 = mid('torch1'), tfjsCpuRate = mid('tfjsCpu');
+    console.log('');
+    for (const key of ['native', 'browser']) {
+      const ours = mid(key);
+      if (ours === null) continue;
+      const vsTorch = torch1 === null ? 'PyTorch 1 thread: no result'
+        : `${(ours / torch1).toFixed(2)}x PyTorch 1 thread (the ${DEEP_BAR}x bar ${ours / torch1 >= DEEP_BAR ? 'holds' : 'does NOT hold'})`;
+      const vsTfjs = tfjsCpuRate === null ? 'TF.js cpu: no result' : `${(ours / tfjsCpuRate).toFixed(1)}x TF.js cpu`;
+      console.log(`  ${deepPlaces[key].label}: ${vsTorch}, ${vsTfjs}`);
+    }
+    console.log(`  PyTorch: arch_twin.py's forward (torch_bench.py --config), ${torchParams ?? '?'} parameters; ` +
+                'TF.js: tf ops (tfjs-page.js), optimizer.minimize on the main thread of its own page.');
   }
 
   console.log(`\nload average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; the bench took ${seconds(performance.now() - startedAt)}`);
