@@ -2,7 +2,7 @@
 // starts them. Nothing else: what the page does lives in page/*.js, what it draws in views/.
 import { createEngine } from './engine.js';
 import { defaults } from './lib/config-schema.js';
-import { pageFields } from './lib/config-fields.js';
+import { FIELD_GROUPS, pageFields } from './lib/config-fields.js';
 import { openEngine, workerCount } from './lib/engine-start.js';
 import { createInspect } from './page/inspect.js';
 import { createInterpolationPanel } from './page/interpolation.js';
@@ -57,7 +57,7 @@ async function start() {
   // The config form, its checks, the share link and the defaults all come from the engine's schema.
   const schema = await engine.schema();
   installSchema(schema);
-  views.form = createConfigForm($('config-form'), pageFields(schema), defaults(schema), relay('training', ['onChange']));
+  views.form = createConfigForm($('config-form'), pageFields(schema), defaults(schema), FIELD_GROUPS, relay('training', ['onChange']));
 
   const inspect = createInspect(views);
   const latent = createLatentPanel(views);

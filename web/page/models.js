@@ -1,6 +1,7 @@
-// models.js — the models panel: the data sets, the trained presets, and model files (export,
-// import by picker or drop). Loading one is store.update({dataset}) or ({model}); the other
+// models.js — the models panel: the data sets, the trained presets, and model files (export, the
+// PyTorch script for them, import by picker or drop). Loading one is store.update({dataset}) or ({model}); the other
 // panels follow. Requests from elsewhere come as datasetWanted and presetWanted.
+import { torchScript } from '../lib/torch-export.js';
 import { cacheDataset } from '../pwa.js';
 import { store } from './store.js';
 
@@ -78,8 +79,8 @@ export function createModels({ presetButtons, notices }) {
     await store.update({ presets });
   }
 
-  function download(bytes, name) {
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  function download(bytes, name, type = 'application/octet-stream') {
+    const url = URL.createObjectURL(new Blob([bytes], { type }));
     const a = document.createElement('a');
     a.href = url;
     a.download = name;
@@ -94,8 +95,26 @@ export function createModels({ presetButtons, notices }) {
       dataset: s.dataset?.name ?? '', epochs_trained: String(s.history.length),
       ...(last ? { val_loss: last.valLoss.toFixed(6), val_psnr: last.psnr.toFixed(3), val_ssim: last.ssim.toFixed(4) } : {}),
     });
+    download(bytes, `${fileStem()}.safetensors`);
+  }
+
+  // "aevp-mnist-3x3": the model file and its PyTorch script share it, so they go together.
+  function fileStem() {
     const g = s.model.config.latent_grid;
-    download(bytes, `aevp-${s.dataset?.name ?? 'model'}-${g}x${g}.safetensors`);
+    return `aevp-${s.dataset?.name ?? 'model'}-${g}x${g}`;
+  }
+
+  // The standalone PyTorch script for the current model's config (README "PyTorch export"): it
+  // loads the model file that Export model writes.
+  function exportTorch() {
+    if (!s.model) return;
+    try {
+      const text = torchScript({ config: s.model.config, tensors: s.model.tensors, dataset: s.dataset?.name ?? 'mnist' });
+      download(new TextEncoder().encode(text), `${fileStem()}.py`, 'text/x-python');
+      notices.status(`Saved ${fileStem()}.py: run it beside ${fileStem()}.safetensors (Export model), e.g. python3 ${fileStem()}.py --help`);
+    } catch (e) {
+      notices.error(`The PyTorch script could not be written: ${e.message}. The model is unchanged.`);
+    }
   }
 
   async function importFile(file) {
@@ -128,6 +147,7 @@ export function createModels({ presetButtons, notices }) {
   for (const radio of document.querySelectorAll('input[name=dataset]'))
     radio.addEventListener('change', () => chooseDataset(radio.value));
   $('btn-export').addEventListener('click', () => exportModel());
+  $('btn-torch').addEventListener('click', () => exportTorch());
   $('import-file').addEventListener('change', (e) => {
     const file = e.target.files[0];
     e.target.value = '';

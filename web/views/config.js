@@ -3,9 +3,11 @@
 import { checkInput, getPath, readInput, setPath } from '../lib/config-schema.js';
 import { inputId } from '../lib/config-fields.js';
 
-// fields: pageFields(schema); defaults: the schema's default config (what a read starts from).
-export function createConfigForm(form, fields, defaults, { onChange }) {
+// fields: pageFields(schema); defaults: the schema's default config (what a read starts from);
+// groups: the form's sections (FIELD_GROUPS), each field going to the one its `group` names.
+export function createConfigForm(form, fields, defaults, groups, { onChange }) {
   const inputs = [];
+  const sections = new Map(groups.map((group) => [group.id, section(group)]));
   for (const field of fields) {
     const wrap = document.createElement('div');
     wrap.className = 'field';
@@ -35,7 +37,8 @@ export function createConfigForm(form, fields, defaults, { onChange }) {
     const help = document.createElement('span');
     help.className = 'help';
     help.id = `${id}-help`;
-    help.textContent = field.help;
+    // A list's later items share its first item's help: say only what leaving one empty does.
+    help.textContent = field.item > 0 ? `Stage ${field.item + 1}; leave it empty for fewer stages.` : field.help;
     const err = document.createElement('span');
     err.className = 'err';
     err.id = `${id}-err`;
@@ -43,13 +46,77 @@ export function createConfigForm(form, fields, defaults, { onChange }) {
     input.setAttribute('aria-describedby', `${help.id} ${err.id}`);
     input.addEventListener(field.type === 'bool' ? 'change' : 'input', () => onChange(read()));
     wrap.append(label, input, help, err);
-    form.append(wrap);
-    inputs.push({ field, input, wrap, err });
+    const place = sections.get(field.group) ?? [...sections.values()].at(-1);
+    place.body.append(wrap);
+    inputs.push({ field, input, wrap, err, place });
   }
+  for (const place of sections.values()) if (place.body.childElementCount) form.append(place.root);
+  // The engine's word on the config as a whole (a model too large for memory): below the fields.
+  const formErr = document.createElement('p');
+  formErr.className = 'err form-err';
+  formErr.id = 'config-err';
+  formErr.setAttribute('role', 'alert');
+  formErr.hidden = true;
+  form.append(formErr);
   form.addEventListener('submit', (e) => e.preventDefault());
+
+  // A section: the form itself for an untitled one, a fieldset with a legend, or (collapsed) a
+  // details element whose summary line tells what it holds while closed.
+  function section(group) {
+    if (!group.title) return { group, root: document.createDocumentFragment(), body: form, line: null };
+    const root = document.createElement(group.collapsed ? 'details' : 'fieldset');
+    root.className = 'field-group';
+    root.dataset.group = group.id;
+    const head = document.createElement(group.collapsed ? 'summary' : 'legend');
+    const title = document.createElement('span');
+    title.className = 'group-title';
+    title.textContent = group.title;
+    head.append(title);
+    let line = null;
+    if (group.collapsed) {
+      line = document.createElement('span');
+      line.className = 'group-line';
+      head.append(' ', line);
+    }
+    const body = document.createElement('div');
+    body.className = 'config';
+    root.append(head);
+    if (group.hint) {
+      const hint = document.createElement('p');
+      hint.className = 'hint group-hint';
+      hint.textContent = group.hint;
+      root.append(hint);
+    }
+    root.append(body);
+    return { group, root, body, line };
+  }
+
+  // The closed sections' summary lines, from a config the form read.
+  function summarize(config) {
+    for (const place of sections.values()) {
+      if (!place.line) continue;
+      const own = inputs.filter((i) => i.place === place);
+      place.line.textContent = place.group.summary ? place.group.summary(config)
+        : own.filter(({ field }) => field.item === null)
+          .map(({ field }) => `${field.label} ${getPath(config, field.path)}`).join(' · ');
+    }
+  }
+
+  // Opens the collapsed sections holding an error, or (`changed`, for those that ask) a value other
+  // than the default.
+  function reveal(config, errors, changed) {
+    for (const place of sections.values()) {
+      if (!place.line || place.root.open) continue;
+      const own = inputs.filter((i) => i.place === place);
+      const differs = ({ field }) => JSON.stringify(getPath(config, field.path)) !== JSON.stringify(getPath(defaults, field.path));
+      if (own.some(({ field }) => errors[field.name]) || (changed && place.group.openOnChange && config && own.some(differs))) place.root.open = true;
+    }
+  }
 
   // {config, errors}: config is null while any field is invalid.
   function read() {
+    formErr.hidden = true;   // a new config: the engine says again what is wrong with it
+    formErr.textContent = '';
     const config = structuredClone(defaults);
     const errors = {};
     for (const { field, input, wrap, err } of inputs) {
@@ -69,7 +136,9 @@ export function createConfigForm(form, fields, defaults, { onChange }) {
       const list = getPath(config, path);
       if (Array.isArray(list)) setPath(config, path, list.filter((v) => v !== undefined));
     }
-    return { config: Object.keys(errors).length ? null : config, errors };
+    const valid = Object.keys(errors).length === 0;
+    if (valid) summarize(config);
+    return { config: valid ? config : null, errors };
   }
 
   // Shows config (a missing field: its default); returns what the form then reads.
@@ -81,17 +150,25 @@ export function createConfigForm(form, fields, defaults, { onChange }) {
       if (field.type === 'bool') input.checked = Boolean(value);
       else input.value = value === undefined ? '' : String(value);
     }
-    return read();
+    const result = read();
+    reveal(result.config, result.errors, true);
+    return result;
   }
 
-  // An error from the engine about a field (e.g. a combination the form cannot see).
+  // An error from the engine about the config (a combination the form cannot see): beside the field
+  // it names, or below the fields for the config as a whole. False for any other error.
   function showEngineError(message) {
     const hit = inputs.find(({ field }) => message.includes(`config: ${field.name} `));
     if (hit) {
       hit.wrap.classList.add('invalid');
       hit.err.textContent = message.replace(/^config: /, '');
+      if (hit.place.line) hit.place.root.open = true;
+      return true;
     }
-    return Boolean(hit);
+    if (!message.startsWith('config: ')) return false;
+    formErr.textContent = message.replace(/^config: ./, (c) => c.slice(-1).toUpperCase());
+    formErr.hidden = false;
+    return true;
   }
 
   function setDisabled(disabled) {
