@@ -1,8 +1,11 @@
 // quality.mjs — learning quality of the engine beside PyTorch: the same model, data, batch, optimizer
 // and loss, several seeds, validation figures per epoch. It prints and judges the 1 % bar; it is no test.
 //   node tests/bench/quality.mjs [--seeds 3] [--epochs 1,5,10] [--fashion-epochs 3] [--quick] [--json]
+//                                [--config JSON]
 // --epochs: the MNIST epochs to report (one run as long as the largest); Fashion-MNIST reports every
-// epoch of a --fashion-epochs run. --quick: one seed, 2,048 training images, 2 + 1 epochs.
+// epoch of a --fashion-epochs run (0: no Fashion-MNIST run). --quick: one seed, 2,048 training
+// images, 2 + 1 epochs. --config: architecture fields (README "Architectures") on top of the default
+// config for both sides, e.g. '{"filters":[16,16],"res_blocks":1}'.
 //
 // AeVP is out/native/aevp-train with {"init":"pytorch","seed":s}; PyTorch is quality_torch.py, one
 // thread, PyTorch's default init under torch.manual_seed(s); the two run at the same time. Every
@@ -27,11 +30,12 @@ const BAR = 1.01;
 // mangled on the way (layout, dtype) and the comparison would mean nothing.
 const CROSS_CHECK_RTOL = 1e-4;
 
-const USAGE = 'usage: node tests/bench/quality.mjs [--seeds N] [--epochs 1,5,10] [--fashion-epochs N] [--quick] [--json]';
+const USAGE = 'usage: node tests/bench/quality.mjs [--seeds N] [--epochs 1,5,10] [--fashion-epochs N] [--quick] [--json]\n' +
+              '                                    [--config JSON]';
 const { values: flags } = parseArgs({
   options: { seeds: { type: 'string', default: '3' }, epochs: { type: 'string', default: '1,5,10' },
              'fashion-epochs': { type: 'string', default: '3' }, quick: { type: 'boolean' },
-             json: { type: 'boolean' }, help: { type: 'boolean' } },
+             json: { type: 'boolean' }, config: { type: 'string' }, help: { type: 'boolean' } },
 });
 if (flags.help) { console.log(USAGE); process.exit(0); }
 const positive = (text, what) => {
@@ -39,15 +43,23 @@ const positive = (text, what) => {
   if (!Number.isInteger(v) || v < 1) { console.error(`quality: ${what} must be a positive integer (got "${text}")\n${USAGE}`); process.exit(2); }
   return v;
 };
+let arch = {};
+if (flags.config !== undefined) {
+  try { arch = JSON.parse(flags.config); } catch (error) { arch = error.message; }
+  if (arch === null || typeof arch !== 'object' || Array.isArray(arch)) {
+    console.error(`quality: --config must be a JSON object of architecture fields (got "${flags.config}")\n${USAGE}`);
+    process.exit(2);
+  }
+}
 const seedCount = flags.quick ? 1 : positive(flags.seeds, '--seeds');
 const mnistEpochs = (flags.quick ? '1,2' : flags.epochs).split(',').map((e) => positive(e, '--epochs'));
-const fashionEpochs = flags.quick ? 1 : positive(flags['fashion-epochs'], '--fashion-epochs');
+const fashionEpochs = flags.quick ? 1 : flags['fashion-epochs'] === '0' ? 0 : positive(flags['fashion-epochs'], '--fashion-epochs');
 const limit = flags.quick ? 2048 : null;
 const seeds = Array.from({ length: seedCount }, (_, i) => i + 1);
 const runs = [
   { data: 'mnist', epochs: Math.max(...mnistEpochs), record: [...new Set(mnistEpochs)].sort((a, b) => a - b) },
   { data: 'fashion', epochs: fashionEpochs, record: Array.from({ length: fashionEpochs }, (_, i) => i + 1) },
-];
+].filter((run) => run.epochs > 0);
 
 const log = (text) => process.stderr.write(`quality: ${text}\n`);
 
@@ -74,7 +86,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'aevp-quality-'));
 
 async function runAevp(run, seed) {
   const config = join(tmp, `config-${seed}.json`);
-  writeFileSync(config, JSON.stringify({ init: 'pytorch', seed }));
+  writeFileSync(config, JSON.stringify({ ...arch, init: 'pytorch', seed }));
   const args = ['--data', run.data, '--config', config, '--epochs', String(run.epochs), '--json'];
   if (limit) args.push('--limit', String(limit));
   const rows = [];
@@ -104,7 +116,7 @@ function testSet(data) {
 function evaluateTorchWeights(data, seed, row) {
   const bytes = Buffer.from(row.params_f32_base64, 'base64');
   const params = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-  const model = new core.Model(JSON.stringify({ init: 'pytorch', seed }));
+  const model = new core.Model(JSON.stringify({ ...arch, init: 'pytorch', seed }));
   try {
     model.setParams(params);
     const { ptr, count } = testSet(data);
@@ -123,6 +135,7 @@ function evaluateTorchWeights(data, seed, row) {
 async function runTorch(run, seed) {
   const args = [torchScript, '--data', run.data, '--seed', String(seed), '--epochs', String(run.epochs),
                 '--record', run.record.join(','), '--threads', '1'];
+  if (flags.config !== undefined) args.push('--config', JSON.stringify(arch));
   if (limit) args.push('--limit', String(limit));
   const rows = [];
   let header = null;
@@ -201,13 +214,14 @@ const verdict = `AeVP's median val BCE is ${allWithin ? '' : 'NOT '}within 1 % o
   (allWithin ? '' : ` (over the bar at: ${table.filter((r) => !r.within_bar).map((r) => `${r.data} epoch ${r.epoch}`).join(', ')})`);
 
 if (flags.json) {
-  console.log(JSON.stringify({ seeds, limit, torch: torchVersion, machine, wall_seconds: wallSeconds, table,
+  console.log(JSON.stringify({ seeds, limit, config: arch, torch: torchVersion, machine, wall_seconds: wallSeconds, table,
                                all_within_bar: allWithin, verdict, stopped_early: stoppedEarly, runs: results }));
 } else {
   const f = (v, d) => v.toFixed(d);
   console.log(`Learning quality, AeVP (init "pytorch") beside PyTorch ${torchVersion} (default init, 1 thread): ` +
               `batch 64, Adam 1e-3, BCE, ${limit ? `the first ${limit}` : 'all'} training images, validation on the 10,000 test images;` +
-              ` median of ${seeds.length} seed${seeds.length > 1 ? 's' : ''} (${seeds.join(', ')}).`);
+              ` median of ${seeds.length} seed${seeds.length > 1 ? 's' : ''} (${seeds.join(', ')}).` +
+              (flags.config !== undefined ? ` Config: the default with ${JSON.stringify(arch)}.` : ''));
   console.log('PSNR mean = the mean of per-image PSNR (AeVP\'s val_psnr, what the page shows); PSNR global = 10 log10(1 / mean MSE).\n');
   console.log('| data | epoch | val BCE AeVP | val BCE PyTorch | ratio | MSE AeVP | MSE PyTorch | PSNR mean AeVP | PSNR mean PyTorch | PSNR global AeVP | PSNR global PyTorch | SSIM AeVP | SSIM PyTorch |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');

@@ -8,7 +8,10 @@
 # output_padding=1, BCE from logits as the mean over all pixels). Adam 1e-3, batch 64, a fresh
 # shuffle every epoch, the last partial batch kept (as the engine does). Run with Debian's torch:
 #     /usr/bin/python3 tests/bench/quality_torch.py --data mnist --seed 1 --epochs 10 \
-#         [--record 1,5,10] [--limit N] [--threads 1] [--no-params]
+#         [--record 1,5,10] [--limit N] [--threads 1] [--no-params] [--config JSON]
+# --config: architecture fields (README "Architectures") on top of the default config, the layers
+# then tests/golden/arch_twin.py's: residual blocks' convs are Conv2d, an attention block's q/k/v/o
+# projections Linear(C, C) — the layer kinds whose default init the engine's init "pytorch" draws.
 # Each record has the validation figures on all 10,000 test images computed here in float64 and,
 # unless --no-params, the weights in the engine's flat layout (base64 float32) so that quality.mjs
 # can evaluate them with the engine's own metrics code.
@@ -26,7 +29,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "golden"))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from make_golden import flat, forward, layers  # noqa: E402
+from arch_twin import flat, forward, layers  # noqa: E402
 
 # The engine's default config (README, "The model and its config").
 DEFAULT_CONFIG = dict(filters=[16, 8], latent_grid=3, activation="relu", loss="bce",
@@ -36,21 +39,44 @@ DEFAULT_CONFIG = dict(filters=[16, 8], latent_grid=3, activation="relu", loss="b
 PSNR_CAP_DB = 100.0
 
 
+# What --config may set (the rest of the config is the default's: the bench's loss and optimizer).
+ARCH_FIELDS = ("filters", "kernel_size", "downsample", "upsample", "res_blocks", "attention",
+               "latent_grid")
+
+
+def config_of(text):
+    """DEFAULT_CONFIG with --config's architecture fields on top (the engine checks the values)."""
+    fields = json.loads(text)
+    if not isinstance(fields, dict):
+        raise SystemExit("quality_torch: --config must be a JSON object")
+    unknown = [key for key in fields if key not in ARCH_FIELDS]
+    if unknown:
+        raise SystemExit(f"quality_torch: --config {', '.join(unknown)}: not an architecture field "
+                         f"({', '.join(ARCH_FIELDS)})")
+    return {**DEFAULT_CONFIG, **fields}
+
+
 def build_model(cfg):
-    """The seven layers as PyTorch modules, in the order and with the names of the engine's
-    parameter tensors; their parameters are what PyTorch's default init drew."""
-    i = cfg["input"]
+    """arch_twin.py's layers as PyTorch modules, in the order and with the names of the engine's
+    parameter tensors (a dotted name as nested ModuleDicts); their parameters are what PyTorch's
+    default init drew. forward() runs its own convolutions on them: the modules' stride and
+    padding never run, only their shapes and default init count."""
+    k = cfg.get("kernel_size", 3)
     modules = torch.nn.ModuleDict()
     for name, kind, fan_in_ch, out in layers(cfg):
         if kind == "conv":
-            stride = 1 if name == "out" else 2
-            modules[name] = torch.nn.Conv2d(fan_in_ch, out, 3, stride=stride, padding=1)
+            module = torch.nn.Conv2d(fan_in_ch, out, k, padding=k // 2)
         elif kind == "convT":
-            modules[name] = torch.nn.ConvTranspose2d(fan_in_ch, out, 3, stride=2, padding=1,
-                                                     output_padding=1)
+            module = torch.nn.ConvTranspose2d(fan_in_ch, out, k, stride=2, padding=k // 2)
         else:
-            modules[name] = torch.nn.Linear(fan_in_ch, out)
-    assert i["h"] % 4 == 0 and i["w"] % 4 == 0
+            module = torch.nn.Linear(fan_in_ch, out)
+        *parents, leaf = name.split(".")
+        holder = modules
+        for part in parents:
+            if part not in holder:
+                holder[part] = torch.nn.ModuleDict()
+            holder = holder[part]
+        holder[leaf] = module
     return modules
 
 
@@ -142,13 +168,15 @@ def main():
     parser.add_argument("--limit", type=int, default=None, help="first N training images only")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-params", action="store_true")
+    parser.add_argument("--config", default=None, help="architecture fields on the default config (JSON)")
     args = parser.parse_args()
+    cfg = config_of(args.config) if args.config is not None else DEFAULT_CONFIG
     torch.set_num_threads(args.threads)
     record = {int(e) for e in args.record.split(",") if e} or set(range(1, args.epochs + 1))
     header = dict(torch=torch.__version__, threads=torch.get_num_threads(), data=args.data,
-                  seed=args.seed, config=DEFAULT_CONFIG)
+                  seed=args.seed, config=cfg)
     print(json.dumps(header), flush=True)
-    train_and_record(DEFAULT_CONFIG, args.data, args.seed, args.epochs, record, args.limit,
+    train_and_record(cfg, args.data, args.seed, args.epochs, record, args.limit,
                      params=not args.no_params,
                      emit=lambda row: print(json.dumps(row), flush=True))
 
