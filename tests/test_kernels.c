@@ -71,6 +71,56 @@ static void test_gemm(const char *name, gemm_fn *simd, gemm_fn *scalar, int tran
     printf("%s: %d cases\n", name, cases);
 }
 
+// The patch GEMMs over padded images, against the scalar twins and against the GEMMs over an
+// im2col matrix of the same image (which checks pad_image and conv_patch_rows as well), for
+// kernel sizes 3 and 5, strides 1 and 2, odd and even image sizes, 1..17 channels and outputs.
+static float pad_pool[POOL], col_pool[POOL], ref_pool[POOL];
+
+static void test_patch_gemm(void) {
+    pcg32 rng;
+    pcg32_seed(&rng, 11, 4);
+    static const int dims[] = {1, 3, 5, 8}, chans[] = {1, 3, 4, 16, 17}, outs[] = {1, 3, 4, 8, 9, 17};
+    int cases = 0;
+    for (int hi = 0; hi < 4; hi++)
+        for (int wi = 0; wi < 4; wi++)
+            for (int ci = 0; ci < 5; ci++)
+                for (int k = 3; k <= 5; k += 2)
+                    for (int stride = 1; stride <= 2; stride++)
+                        for (int ni = 0; ni < 6; ni++) {
+                            int h = dims[hi], w = dims[wi], c = chans[ci], N = outs[ni];
+                            conv_geom g = {h, w, c, (h + stride - 1) / stride, (w + stride - 1) / stride, stride, k};
+                            int M = g.oh * g.ow, K = k * k * c;
+                            float *x = pool_a, *B = pool_b, *bias = pool_b + K * N;
+                            fill(x, h * w * c, &rng);
+                            fill(B, K * N + N, &rng);
+                            pad_image(pad_pool, x, g);
+                            im2col(col_pool, x, g);
+                            patch_rows P = conv_patch_rows(pad_pool, g);
+                            const float *use_bias = (ni + ci) & 1 ? bias : NULL;
+                            // Forward: C = P B (+ bias).
+                            patch_gemm_simd(&P, M, N, B, use_bias, pool_c1, N);
+                            patch_gemm_scalar(&P, M, N, B, use_bias, pool_c2, N);
+                            compare("patch_gemm", pool_c1, pool_c2, M * N, M, N, K, stride);
+                            for (int i = 0; i < M; i++)
+                                for (int j = 0; j < N; j++) ref_pool[i * N + j] = use_bias ? bias[j] : 0.0f;
+                            gemm_nn_scalar(M, N, K, col_pool, K, B, N, ref_pool, N, 1);
+                            compare("patch_gemm vs im2col", pool_c2, ref_pool, M * N, M, N, K, stride);
+                            // Weight gradient: C (K, N) += P^T D, D (M, N).
+                            float *D = pool_b + K * N + N;
+                            fill(D, M * N, &rng);
+                            fill(pool_c1, K * N, &rng);
+                            memcpy(pool_c2, pool_c1, (size_t)K * N * sizeof(float));
+                            memcpy(ref_pool, pool_c1, (size_t)K * N * sizeof(float));
+                            patch_gemm_tn_simd(&P, M, N, D, N, pool_c1, N);
+                            patch_gemm_tn_scalar(&P, M, N, D, N, pool_c2, N);
+                            compare("patch_gemm_tn", pool_c1, pool_c2, K * N, M, N, K, stride);
+                            gemm_tn_scalar(K, N, M, col_pool, K, D, N, ref_pool, N, 1);
+                            compare("patch_gemm_tn vs im2col", pool_c2, ref_pool, K * N, M, N, K, stride);
+                            cases++;
+                        }
+    printf("patch_gemm, patch_gemm_tn: %d geometries\n", cases);
+}
+
 static void test_dot_axpy(void) {
     pcg32 rng;
     pcg32_seed(&rng, 5, 2);
@@ -123,6 +173,7 @@ int main(int argc, char **argv) {
 #endif
     test_gemm("gemm_nn", gemm_nn_simd, gemm_nn_scalar, 0);
     test_gemm("gemm_tn", gemm_tn_simd, gemm_tn_scalar, 1);
+    test_patch_gemm();
     test_activations();
     test_dot_axpy();
 #else

@@ -400,7 +400,11 @@ int main(int argc, char **argv) {
     test_divergence("{\"learning_rate\":10,\"batch_size\":8}");
     test_divergence("{\"learning_rate\":10,\"batch_size\":8,\"optimizer\":\"sgd\",\"activation\":\"elu\"}");
     test_colour_training();
-    test_data_parallel("{\"batch_size\":16,\"seed\":5}");
+    // Leaky ReLU, not the default ReLU: on these noise images some ReLU inputs sit within rounding
+    // of 0, and where one replica's gradient is exactly 0 and the other's 1e-7, Adam turns the
+    // difference into a whole step (seen: 8.9e-3 after 20 steps once the conv kernels changed
+    // their sums' order; 2.7e-4 for another seed before). That is chaos, not a wrong sum.
+    test_data_parallel("{\"batch_size\":16,\"seed\":5,\"activation\":\"leaky_relu\"}");
     test_data_parallel("{\"batch_size\":16,\"seed\":5,\"variational\":true,\"beta\":4}");
     return test_finish("test_model");
 }

@@ -20,6 +20,29 @@ typedef void gemm_fn(int M, int N, int K, const float *A, int lda, const float *
 gemm_fn gemm_nn_scalar, gemm_tn_scalar;
 gemm_fn gemm_nn_simd, gemm_tn_simd;
 
+// A convolution's patch matrix without building it (implicit im2col): row p of the (M, segs*seg)
+// matrix is segs runs of seg contiguous floats, run s starting at
+//   base + (p / ow) * row_step + (p % ow) * col_step + s * seg_step.
+// For a k x k conv over a zero-padded image (pw pixels wide, c channels, stride s): segs = k
+// (one run per patch row ky), seg = k * c, seg_step = pw * c, col_step = s * c,
+// row_step = s * pw * c. Element (p, kk) is run kk / seg, offset kk % seg.
+typedef struct {
+    const float *base;
+    int ow, row_step, col_step, segs, seg, seg_step;
+} patch_rows;
+
+// C (M,N) = P * B, plus bias[j] in every row when bias is not NULL; B (segs*seg, N) row-major.
+// Sums over the patch in kk order, then adds the bias: bit for bit what gemm_nn gives from an
+// im2col matrix into a C preset to the bias.
+typedef void patch_gemm_fn(const patch_rows *P, int M, int N, const float *B, const float *bias,
+                           float *C, int ldc);
+// C (segs*seg, N) += P^T * B, B (M, N) with leading dimension ldb: sums over p in order, as
+// gemm_tn does over an im2col matrix (a conv's weight gradient).
+typedef void patch_gemm_tn_fn(const patch_rows *P, int M, int N, const float *B, int ldb, float *C,
+                              int ldc);
+patch_gemm_fn patch_gemm_scalar, patch_gemm_simd;
+patch_gemm_tn_fn patch_gemm_tn_scalar, patch_gemm_tn_simd;
+
 // vec_dot: sum of a[i] * b[i]; vec_axpy: y[i] += alpha * x[i].
 typedef float dot_fn(const float *a, const float *b, int n);
 typedef void axpy_fn(float *y, float alpha, const float *x, int n);
@@ -37,6 +60,8 @@ act_backward_fn act_backward_scalar, act_backward_simd;
 #define AEVP_HAVE_SIMD 1
 #define gemm_nn gemm_nn_simd
 #define gemm_tn gemm_tn_simd
+#define patch_gemm patch_gemm_simd
+#define patch_gemm_tn patch_gemm_tn_simd
 #define vec_dot vec_dot_simd
 #define vec_axpy vec_axpy_simd
 #define act_forward act_forward_simd
@@ -45,6 +70,8 @@ act_backward_fn act_backward_scalar, act_backward_simd;
 #define AEVP_HAVE_SIMD 0
 #define gemm_nn gemm_nn_scalar
 #define gemm_tn gemm_tn_scalar
+#define patch_gemm patch_gemm_scalar
+#define patch_gemm_tn patch_gemm_tn_scalar
 #define vec_dot vec_dot_scalar
 #define vec_axpy vec_axpy_scalar
 #define act_forward act_forward_scalar
@@ -61,6 +88,13 @@ typedef struct {
 
 // col: (oh*ow, k*k*c), rows ordered (ky, kx, c) to match (kh, kw, in, out) weights.
 void im2col(float *col, const float *x, conv_geom g);
+// xp = x (h, w, c) with a zero border: ph x pw pixels, x's pixel (y, x) at (y + pad, x + pad).
+// ph, pw cover every patch of g: conv_padded_h/w.
+void pad_image(float *xp, const float *x, conv_geom g);
+int conv_padded_h(conv_geom g);
+int conv_padded_w(conv_geom g);
+// The patch rows of g over a padded image xp (pad_image's layout).
+patch_rows conv_patch_rows(const float *xp, conv_geom g);
 // dst (cols, rows) = src (rows, cols) transposed.
 void transpose(float *dst, const float *src, int rows, int cols);
 // x += the scatter of col back onto the input grid (the adjoint of im2col).

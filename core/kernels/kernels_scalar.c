@@ -33,6 +33,42 @@ void gemm_tn_scalar(int M, int N, int K, const float *A, int lda, const float *B
     }
 }
 
+static const float *patch_run(const patch_rows *P, int p, int s) {
+    return P->base + (size_t)(p / P->ow) * P->row_step + (size_t)(p % P->ow) * P->col_step +
+           (size_t)s * P->seg_step;
+}
+
+void patch_gemm_scalar(const patch_rows *P, int M, int N, const float *B, const float *bias,
+                       float *C, int ldc) {
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        memset(c, 0, (size_t)N * sizeof(float));
+        for (int s = 0; s < P->segs; s++) {
+            const float *a = patch_run(P, i, s);
+            for (int t = 0; t < P->seg; t++) {
+                const float *b = B + ((size_t)s * P->seg + t) * N;
+                for (int j = 0; j < N; j++) c[j] += a[t] * b[j];
+            }
+        }
+        if (bias)
+            for (int j = 0; j < N; j++) c[j] += bias[j];
+    }
+}
+
+void patch_gemm_tn_scalar(const patch_rows *P, int M, int N, const float *B, int ldb, float *C,
+                          int ldc) {
+    for (int p = 0; p < M; p++) {
+        const float *b = B + (size_t)p * ldb;
+        for (int s = 0; s < P->segs; s++) {
+            const float *a = patch_run(P, p, s);
+            for (int t = 0; t < P->seg; t++) {
+                float *c = C + ((size_t)s * P->seg + t) * ldc;
+                for (int j = 0; j < N; j++) c[j] += a[t] * b[j];
+            }
+        }
+    }
+}
+
 float vec_dot_scalar(const float *a, const float *b, int n) {
     float sum = 0.0f;
     for (int i = 0; i < n; i++) sum += a[i] * b[i];
@@ -104,6 +140,36 @@ void im2col(float *col, const float *x, conv_geom g) {
             }
         }
     }
+}
+
+int conv_padded_h(conv_geom g) {
+    int need = (g.oh - 1) * g.stride + g.k, full = g.h + g.k / 2 * 2;
+    return need > full ? need : full;
+}
+
+int conv_padded_w(conv_geom g) {
+    int need = (g.ow - 1) * g.stride + g.k, full = g.w + g.k / 2 * 2;
+    return need > full ? need : full;
+}
+
+void pad_image(float *xp, const float *x, conv_geom g) {
+    int pad = g.k / 2, ph = conv_padded_h(g), pw = conv_padded_w(g);
+    size_t row = (size_t)pw * g.c, inner = (size_t)g.w * g.c;
+    size_t left = (size_t)pad * g.c, right = row - left - inner;
+    memset(xp, 0, row * pad * sizeof(float));
+    for (int y = 0; y < g.h; y++) {
+        float *dst = xp + (size_t)(y + pad) * row;
+        memset(dst, 0, left * sizeof(float));
+        memcpy(dst + left, x + (size_t)y * inner, inner * sizeof(float));
+        memset(dst + left + inner, 0, right * sizeof(float));
+    }
+    memset(xp + (size_t)(g.h + pad) * row, 0, row * (size_t)(ph - g.h - pad) * sizeof(float));
+}
+
+patch_rows conv_patch_rows(const float *xp, conv_geom g) {
+    int pw = conv_padded_w(g);
+    patch_rows P = {xp, g.ow, g.stride * pw * g.c, g.stride * g.c, g.k, g.k * g.c, pw * g.c};
+    return P;
 }
 
 void col2im(float *x, const float *col, conv_geom g) {

@@ -31,6 +31,12 @@ typedef __m128 v4;
 #define v4_select(mask, a, b) _mm_blendv_ps(b, a, mask)
 #endif
 
+static inline float v4_hsum(v4 v) {
+    float lanes[4];
+    v4_store(lanes, v);
+    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+}
+
 // Store a sum into C, adding what is there when accumulating.
 #define ST(p, v) v4_store(p, acc ? v4_add(v4_load(p), v) : (v))
 #define SC(c, v) ((c) = acc ? (c) + (v) : (v))
@@ -108,12 +114,6 @@ static void gemm_strided(int M, int N, int K, const float *A, int ars, int acs, 
     }
 }
 
-static inline float v4_hsum(v4 v) {
-    float lanes[4];
-    v4_store(lanes, v);
-    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-}
-
 void gemm_nn_simd(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                   float *C, int ldc, int accumulate) {
     int acc = accumulate;
@@ -157,6 +157,228 @@ void gemm_tn_simd(int M, int N, int K, const float *A, int lda, const float *B, 
         return;
     }
     gemm_strided(M, N, K, A, 1, lda, B, ldb, C, ldc, accumulate);
+}
+
+// --- Patch GEMMs: convolutions without an im2col matrix (kernels.h's patch_rows) ---------------
+
+static inline const float *patch_run_simd(const patch_rows *P, int p) {
+    return P->base + (size_t)(p / P->ow) * P->row_step + (size_t)(p % P->ow) * P->col_step;
+}
+
+// C += or = bias + sum: the sum first, then the bias (ST's order with C preset to the bias).
+#define STB(p, v, bv) v4_store(p, bias ? v4_add(bv, v) : (v))
+
+// One output channel (the last conv): per pixel a dot product of its runs with B, vectorised
+// along the run, four pixels at a time.
+static void patch_gemv(const patch_rows *P, int M, const float *B, const float *bias, float *C,
+                       int ldc) {
+    int seg = P->seg, segs = P->segs, step = P->seg_step;
+    for (int i = 0; i < M; i += 4) {
+        int rows = M - i < 4 ? M - i : 4;
+        const float *r[4];
+        for (int q = 0; q < 4; q++) r[q] = patch_run_simd(P, i + (q < rows ? q : 0));
+        v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+        float tail[4] = {0, 0, 0, 0};
+        for (int sg = 0; sg < segs; sg++) {
+            size_t o = (size_t)sg * step;
+            const float *b = B + (size_t)sg * seg;
+            int t = 0;
+            for (; t + 4 <= seg; t += 4) {
+                v4 bt = v4_load(b + t);
+                s0 = v4_add(s0, v4_mul(v4_load(r[0] + o + t), bt));
+                s1 = v4_add(s1, v4_mul(v4_load(r[1] + o + t), bt));
+                s2 = v4_add(s2, v4_mul(v4_load(r[2] + o + t), bt));
+                s3 = v4_add(s3, v4_mul(v4_load(r[3] + o + t), bt));
+            }
+            for (; t < seg; t++)
+                for (int q = 0; q < 4; q++) tail[q] += r[q][o + t] * b[t];
+        }
+        float sum[4] = {v4_hsum(s0) + tail[0], v4_hsum(s1) + tail[1], v4_hsum(s2) + tail[2],
+                        v4_hsum(s3) + tail[3]};
+        for (int q = 0; q < rows; q++) C[(size_t)(i + q) * ldc] = bias ? bias[0] + sum[q] : sum[q];
+    }
+}
+
+// Its weight gradient: C (a column, one float per patch element) += sum_p B[p] * row p, with the
+// column vectorised along each run, 16 floats at a time held over all pixels.
+static void patch_gemv_tn(const patch_rows *P, int M, const float *B, int ldb, float *C, int ldc) {
+    int seg = P->seg;
+    for (int sg = 0; sg < P->segs; sg++) {
+        const float *run = P->base + (size_t)sg * P->seg_step;
+        float *c = C + (size_t)sg * seg * ldc;
+        int t = 0;
+        for (; ldc == 1 && t + 16 <= seg; t += 16) {
+            v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+            const float *b = B;
+            for (int p0 = 0; p0 < M; p0 += P->ow) {
+                const float *a = run + (size_t)(p0 / P->ow) * P->row_step + t;
+                int end = p0 + P->ow < M ? P->ow : M - p0;
+                for (int x = 0; x < end; x++, a += P->col_step, b += ldb) {
+                    v4 d = v4_splat(*b);
+                    s0 = v4_add(s0, v4_mul(v4_load(a), d));
+                    s1 = v4_add(s1, v4_mul(v4_load(a + 4), d));
+                    s2 = v4_add(s2, v4_mul(v4_load(a + 8), d));
+                    s3 = v4_add(s3, v4_mul(v4_load(a + 12), d));
+                }
+            }
+            v4_store(c + t, v4_add(v4_load(c + t), s0));
+            v4_store(c + t + 4, v4_add(v4_load(c + t + 4), s1));
+            v4_store(c + t + 8, v4_add(v4_load(c + t + 8), s2));
+            v4_store(c + t + 12, v4_add(v4_load(c + t + 12), s3));
+        }
+        for (; t < seg; t++) {
+            float sum = 0;
+            for (int p = 0; p < M; p++)
+                sum += run[(size_t)(p / P->ow) * P->row_step + (size_t)(p % P->ow) * P->col_step + t] *
+                       B[(size_t)p * ldb];
+            c[(size_t)t * ldc] += sum;
+        }
+    }
+}
+
+void patch_gemm_simd(const patch_rows *P, int M, int N, const float *B, const float *bias,
+                     float *C, int ldc) {
+    int seg = P->seg, segs = P->segs, step = P->seg_step;
+    if (N == 1) {
+        patch_gemv(P, M, B, bias, C, ldc);
+        return;
+    }
+    for (int i = 0; i < M; i += 4) {
+        // A block of four rows; past the last row it repeats row i and stores nothing.
+        int rows = M - i < 4 ? M - i : 4;
+        const float *r0 = patch_run_simd(P, i);
+        const float *r1 = rows > 1 ? patch_run_simd(P, i + 1) : r0;
+        const float *r2 = rows > 2 ? patch_run_simd(P, i + 2) : r0;
+        const float *r3 = rows > 3 ? patch_run_simd(P, i + 3) : r0;
+        float *c[4] = {C + (size_t)i * ldc, C + (size_t)(i + 1) * ldc, C + (size_t)(i + 2) * ldc,
+                       C + (size_t)(i + 3) * ldc};
+        int j = 0;
+        for (; j + 8 <= N; j += 8) {
+            v4 s00 = v4_splat(0), s01 = s00, s10 = s00, s11 = s00;
+            v4 s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            for (int sg = 0; sg < segs; sg++) {
+                const float *a0 = r0 + (size_t)sg * step, *a1 = r1 + (size_t)sg * step;
+                const float *a2 = r2 + (size_t)sg * step, *a3 = r3 + (size_t)sg * step;
+                const float *b = B + (size_t)sg * seg * N + j;
+                for (int t = 0; t < seg; t++, b += N) {
+                    v4 b0 = v4_load(b), b1 = v4_load(b + 4);
+                    v4 x0 = v4_splat(a0[t]), x1 = v4_splat(a1[t]);
+                    v4 x2 = v4_splat(a2[t]), x3 = v4_splat(a3[t]);
+                    s00 = v4_add(s00, v4_mul(x0, b0)); s01 = v4_add(s01, v4_mul(x0, b1));
+                    s10 = v4_add(s10, v4_mul(x1, b0)); s11 = v4_add(s11, v4_mul(x1, b1));
+                    s20 = v4_add(s20, v4_mul(x2, b0)); s21 = v4_add(s21, v4_mul(x2, b1));
+                    s30 = v4_add(s30, v4_mul(x3, b0)); s31 = v4_add(s31, v4_mul(x3, b1));
+                }
+            }
+            v4 bv0 = bias ? v4_load(bias + j) : s00, bv1 = bias ? v4_load(bias + j + 4) : s00;
+            v4 out[4][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}};
+            for (int r = 0; r < rows; r++) {
+                STB(c[r] + j, out[r][0], bv0);
+                STB(c[r] + j + 4, out[r][1], bv1);
+            }
+        }
+        for (; j + 4 <= N; j += 4) {
+            v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+            for (int sg = 0; sg < segs; sg++) {
+                const float *a0 = r0 + (size_t)sg * step, *a1 = r1 + (size_t)sg * step;
+                const float *a2 = r2 + (size_t)sg * step, *a3 = r3 + (size_t)sg * step;
+                const float *b = B + (size_t)sg * seg * N + j;
+                for (int t = 0; t < seg; t++, b += N) {
+                    v4 bt = v4_load(b);
+                    s0 = v4_add(s0, v4_mul(v4_splat(a0[t]), bt));
+                    s1 = v4_add(s1, v4_mul(v4_splat(a1[t]), bt));
+                    s2 = v4_add(s2, v4_mul(v4_splat(a2[t]), bt));
+                    s3 = v4_add(s3, v4_mul(v4_splat(a3[t]), bt));
+                }
+            }
+            v4 bv = bias ? v4_load(bias + j) : s0;
+            v4 out[4] = {s0, s1, s2, s3};
+            for (int r = 0; r < rows; r++) STB(c[r] + j, out[r], bv);
+        }
+        for (; j < N; j++) {
+            const float *rr[4] = {r0, r1, r2, r3};
+            for (int r = 0; r < rows; r++) {
+                float sum = 0;
+                for (int sg = 0; sg < segs; sg++) {
+                    const float *a = rr[r] + (size_t)sg * step, *b = B + (size_t)sg * seg * N + j;
+                    for (int t = 0; t < seg; t++) sum += a[t] * b[(size_t)t * N];
+                }
+                c[r][j] = bias ? bias[j] + sum : sum;
+            }
+        }
+    }
+}
+
+void patch_gemm_tn_simd(const patch_rows *P, int M, int N, const float *B, int ldb, float *C,
+                        int ldc) {
+    int K = P->segs * P->seg;
+    if (N == 1) {
+        patch_gemv_tn(P, M, B, ldb, C, ldc);
+        return;
+    }
+    for (int i = 0; i < K; i += 4) {
+        // Rows i..i+3 of C are patch columns kk: each one a fixed offset from a pixel's run start.
+        int rows = K - i < 4 ? K - i : 4;
+        size_t o[4];
+        for (int r = 0; r < 4; r++) {
+            int kk = i + (r < rows ? r : 0);
+            o[r] = (size_t)(kk / P->seg) * P->seg_step + kk % P->seg;
+        }
+        const float *a0 = P->base + o[0], *a1 = P->base + o[1], *a2 = P->base + o[2], *a3 = P->base + o[3];
+        float *c[4] = {C + (size_t)i * ldc, C + (size_t)(i + 1) * ldc, C + (size_t)(i + 2) * ldc,
+                       C + (size_t)(i + 3) * ldc};
+        int j = 0;
+        for (; j + 8 <= N; j += 8) {
+            v4 s00 = v4_splat(0), s01 = s00, s10 = s00, s11 = s00;
+            v4 s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            const float *b = B + j;
+            for (int p0 = 0; p0 < M; p0 += P->ow) {
+                size_t off = (size_t)(p0 / P->ow) * P->row_step;
+                int end = p0 + P->ow < M ? P->ow : M - p0;
+                for (int x = 0; x < end; x++, off += P->col_step, b += ldb) {
+                    v4 b0 = v4_load(b), b1 = v4_load(b + 4);
+                    v4 x0 = v4_splat(a0[off]), x1 = v4_splat(a1[off]);
+                    v4 x2 = v4_splat(a2[off]), x3 = v4_splat(a3[off]);
+                    s00 = v4_add(s00, v4_mul(x0, b0)); s01 = v4_add(s01, v4_mul(x0, b1));
+                    s10 = v4_add(s10, v4_mul(x1, b0)); s11 = v4_add(s11, v4_mul(x1, b1));
+                    s20 = v4_add(s20, v4_mul(x2, b0)); s21 = v4_add(s21, v4_mul(x2, b1));
+                    s30 = v4_add(s30, v4_mul(x3, b0)); s31 = v4_add(s31, v4_mul(x3, b1));
+                }
+            }
+            v4 out[4][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}};
+            for (int r = 0; r < rows; r++) {
+                v4_store(c[r] + j, v4_add(v4_load(c[r] + j), out[r][0]));
+                v4_store(c[r] + j + 4, v4_add(v4_load(c[r] + j + 4), out[r][1]));
+            }
+        }
+        for (; j + 4 <= N; j += 4) {
+            v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+            const float *b = B + j;
+            for (int p0 = 0; p0 < M; p0 += P->ow) {
+                size_t off = (size_t)(p0 / P->ow) * P->row_step;
+                int end = p0 + P->ow < M ? P->ow : M - p0;
+                for (int x = 0; x < end; x++, off += P->col_step, b += ldb) {
+                    v4 bt = v4_load(b);
+                    s0 = v4_add(s0, v4_mul(v4_splat(a0[off]), bt));
+                    s1 = v4_add(s1, v4_mul(v4_splat(a1[off]), bt));
+                    s2 = v4_add(s2, v4_mul(v4_splat(a2[off]), bt));
+                    s3 = v4_add(s3, v4_mul(v4_splat(a3[off]), bt));
+                }
+            }
+            v4 out[4] = {s0, s1, s2, s3};
+            for (int r = 0; r < rows; r++) v4_store(c[r] + j, v4_add(v4_load(c[r] + j), out[r]));
+        }
+        for (; j < N; j++) {
+            const float *aa[4] = {a0, a1, a2, a3};
+            for (int r = 0; r < rows; r++) {
+                float sum = 0;
+                for (int p = 0; p < M; p++)
+                    sum += aa[r][(size_t)(p / P->ow) * P->row_step + (size_t)(p % P->ow) * P->col_step] *
+                           B[(size_t)p * ldb + j];
+                c[r][j] += sum;
+            }
+        }
+    }
 }
 
 float vec_dot_simd(const float *a, const float *b, int n) {

@@ -38,7 +38,7 @@ static double layer_weights(const layer *l) {
 }
 static int has_bias(const layer *l) { return l->kind != LAYER_MAXPOOL && l->kind != LAYER_UPSAMPLE; }
 
-static double layer_macs(const layer *l) {
+double model_layer_macs(const layer *l) {
     double taps = (double)l->k * l->k, positions = (double)l->in_h * l->in_w;
     switch (l->kind) {
     case LAYER_CONV: return (double)l->out_h * l->out_w * l->out_c * taps * l->in_c;
@@ -54,7 +54,7 @@ double model_flops_per_sample(const ae_model *m) {
     double flops = 0.0;
     for (int i = 0; i < m->layer_count; i++) {
         // forward, weight gradient, and (except for the first layer) input gradient
-        flops += 2.0 * layer_macs(&m->layers[i]) * (i == 0 ? 2.0 : 3.0);
+        flops += 2.0 * model_layer_macs(&m->layers[i]) * (i == 0 ? 2.0 : 3.0);
     }
     return flops;
 }
@@ -349,8 +349,12 @@ int model_init(ae_model *m, const ae_config *cfg) {
         if (wc > wt) wt = wc;
         if (l->kind == LAYER_CONV || l->kind == LAYER_CONVT) {
             conv_geom g = model_layer_geom(l);
+            // im2col's matrix, or a padded image (of x, or of dy in a stride-1 conv's backward)
             double cs = (double)g.oh * g.ow * g.k * g.k * g.c;
+            int wider = l->in_c > l->out_c ? l->in_c : l->out_c;
+            double ps = (double)conv_padded_h(g) * conv_padded_w(g) * wider;
             if (cs > scratch) scratch = cs;
+            if (ps > scratch) scratch = ps;
         } else if (l->kind == LAYER_ATTENTION) {
             double positions = (double)l->in_h * l->in_w, c = l->in_c;
             acts += 4.0 * positions * c + positions * positions;

@@ -87,7 +87,7 @@ void model_forward(ae_model *m, int n, int first, int last) {
     }
 }
 
-static void backward_layer(ae_model *m, int i, int n) {
+void model_backward_layer(ae_model *m, int i, int n) {
     float *dacts = m->acts + m->acts_per_batch;
     const layer *l = &m->layers[i];
     float *dy = dacts + l->out_offset, *dx = i == 0 ? NULL : dacts + l->in_offset;
@@ -154,7 +154,7 @@ double model_loss_and_grads(ae_model *m, int n, int first) {
         if (i == m->enc_layer && variational)
             vae_backward(dacts + m->layers[i].out_offset, dacts + m->z_offset, enc, eps, n, latent,
                          (float)(m->cfg.beta / ((double)n * pixels)));
-        backward_layer(m, i, n);
+        model_backward_layer(m, i, n);
     }
     return model_total_loss(m, recon, kl);
 }

@@ -107,6 +107,9 @@ void model_forward(ae_model *m, int n, int first, int last);
 // the images are rows first..first+n-1 of the batch of optimizer step m->steps, which fixes the
 // noise: L = recon + beta * KL / input_size, KL the mean per image (nats).
 double model_loss_and_grads(ae_model *m, int n, int first);
+// Layer i's backward pass alone, given its output gradient in place (model_loss_and_grads runs
+// it for every layer; bench_kernels times it).
+void model_backward_layer(ae_model *m, int i, int n);
 // The whole loss from its two terms: recon + beta * KL / input_size (KL in nats per image; 0 for a
 // plain autoencoder). The one place the VAE's weighting is written down.
 double model_total_loss(const ae_model *m, double recon, double kl);
@@ -125,4 +128,6 @@ int model_apply_step(ae_model *m, double loss);
 // The learning rate the next step uses, from the schedule.
 double model_learning_rate(const ae_model *m);
 double model_flops_per_sample(const ae_model *m);
+// Multiply-adds of layer l's forward pass for one image.
+double model_layer_macs(const layer *l);
 #endif

@@ -1,4 +1,5 @@
-// conv2d.c — k x k convolution, padding k / 2, any stride, as im2col + GEMM per image.
+// conv2d.c — k x k convolution, padding k / 2, any stride, as a GEMM per image over the padded
+// image read in place as its patch matrix (kernels.h's patch_rows), no im2col copy.
 // The layer's activation is applied by the model, not here.
 #include <string.h>
 
@@ -7,91 +8,56 @@
 static size_t in_size(conv_geom g) { return (size_t)g.h * g.w * g.c; }
 static size_t pixels_out(conv_geom g) { return (size_t)g.oh * g.ow; }
 
-// A stride-1 conv to one channel (the output layer) works without im2col: for each patch row
-// the k taps are adjacent pixels, so a pixel is k dot products of k*c contiguous floats.
-// Border rows and columns are clipped once per patch row.
-#define FOR_PATCH_ROWS(g, oy, ox, ...)                                                       \
-    do {                                                                                     \
-        int pad_ = (g).k / 2;                                                                \
-        int kx_lo = (ox) < pad_ ? pad_ - (ox) : 0;                                           \
-        int kx_hi = (ox) + (g).k - pad_ > (g).w ? (g).w - (ox) + pad_ : (g).k;               \
-        int ky_lo = (oy) < pad_ ? pad_ - (oy) : 0;                                           \
-        int ky_hi = (oy) + (g).k - pad_ > (g).h ? (g).h - (oy) + pad_ : (g).k;               \
-        int len = (kx_hi - kx_lo) * (g).c;                                                   \
-        for (int ky = ky_lo; ky < ky_hi; ky++) {                                             \
-            size_t xo = ((size_t)((oy) - pad_ + ky) * (g).w + (ox) - pad_ + kx_lo) * (g).c;  \
-            size_t wo = ((size_t)ky * (g).k + kx_lo) * (g).c;                                \
-            __VA_ARGS__                                                                      \
-        }                                                                                    \
-    } while (0)
-
-static void conv2d_to_one_forward(float *y, const float *x, const float *w, const float *b, int n,
-                                  conv_geom g) {
-    for (int i = 0; i < n; i++) {
-        const float *xi = x + (size_t)i * in_size(g);
-        for (int oy = 0; oy < g.oh; oy++)
-            for (int ox = 0; ox < g.ow; ox++) {
-                float sum = b[0];
-                FOR_PATCH_ROWS(g, oy, ox, sum += vec_dot(xi + xo, w + wo, len););
-                y[((size_t)i * g.oh + oy) * g.ow + ox] = sum;
-            }
-    }
-}
-
-static void conv2d_to_one_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
-                                   const float *w, int n, conv_geom g) {
-    if (dx) memset(dx, 0, (size_t)n * in_size(g) * sizeof(float));
-    for (int i = 0; i < n; i++) {
-        const float *xi = x + (size_t)i * in_size(g);
-        float *dxi = dx ? dx + (size_t)i * in_size(g) : NULL;
-        for (int oy = 0; oy < g.oh; oy++)
-            for (int ox = 0; ox < g.ow; ox++) {
-                float d = dy[((size_t)i * g.oh + oy) * g.ow + ox];
-                db[0] += d;
-                FOR_PATCH_ROWS(g, oy, ox, {
-                    vec_axpy(dw + wo, d, xi + xo, len);
-                    if (dxi) vec_axpy(dxi + xo, d, w + wo, len);
-                });
-            }
-    }
-}
-
 void conv2d_forward(float *y, const float *x, const float *w, const float *b, int n, conv_geom g,
                     int cout, float *col) {
-    if (cout == 1 && g.stride == 1) {
-        conv2d_to_one_forward(y, x, w, b, n, g);
-        return;
-    }
+    // Per image: a zero-padded copy (col holds it) read as the patch matrix in place.
     size_t m = pixels_out(g);
     for (int i = 0; i < n; i++) {
-        float *yi = y + (size_t)i * m * cout;
-        for (size_t p = 0; p < m; p++) memcpy(yi + p * cout, b, cout * sizeof(float));
-        im2col(col, x + (size_t)i * in_size(g), g);
-        gemm_nn((int)m, cout, g.k * g.k * g.c, col, g.k * g.k * g.c, w, cout, yi, cout, 1);
+        pad_image(col, x + (size_t)i * in_size(g), g);
+        patch_rows P = conv_patch_rows(col, g);
+        patch_gemm(&P, (int)m, cout, w, b, y + (size_t)i * m * cout, cout);
     }
+}
+
+// A stride-1 conv's input gradient is the same conv of dy with the kernel turned by 180 degrees
+// and its in/out channels swapped: wf (k, k, cout, cin) from w (k, k, cin, cout).
+static void flip_kernel(float *wf, const float *w, int k, int cin, int cout) {
+    for (int t = 0; t < k * k; t++)
+        for (int ci = 0; ci < cin; ci++)
+            for (int co = 0; co < cout; co++)
+                wf[((size_t)(k * k - 1 - t) * cout + co) * cin + ci] = w[((size_t)t * cin + ci) * cout + co];
 }
 
 void conv2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                      const float *w, int n, conv_geom g, int cout, float *col, float *wt) {
-    if (cout == 1 && g.stride == 1) {
-        conv2d_to_one_backward(dx, dw, db, dy, x, w, n, g);
-        return;
-    }
     size_t m = pixels_out(g);
     int k = g.k * g.k * g.c;
+    // dy seen as the input of the flipped conv (stride 1: the same grid as x).
+    conv_geom gd = {g.oh, g.ow, cout, g.h, g.w, 1, g.k};
     if (dx) {
-        transpose(wt, w, k, cout);
-        memset(dx, 0, (size_t)n * in_size(g) * sizeof(float));
+        if (g.stride == 1) {
+            flip_kernel(wt, w, g.k, g.c, cout);
+        } else {
+            transpose(wt, w, k, cout);
+            memset(dx, 0, (size_t)n * in_size(g) * sizeof(float));
+        }
     }
     for (int i = 0; i < n; i++) {
         const float *dyi = dy + (size_t)i * m * cout;
         for (size_t p = 0; p < m; p++)
             for (int c = 0; c < cout; c++) db[c] += dyi[p * cout + c];
-        im2col(col, x + (size_t)i * in_size(g), g);
-        gemm_tn(k, cout, (int)m, col, k, dyi, cout, dw, cout, 1);
-        if (dx) {
+        pad_image(col, x + (size_t)i * in_size(g), g);
+        patch_rows P = conv_patch_rows(col, g);
+        patch_gemm_tn(&P, (int)m, cout, dyi, cout, dw, cout);
+        if (!dx) continue;
+        float *dxi = dx + (size_t)i * in_size(g);
+        if (g.stride == 1) {
+            pad_image(col, dyi, gd);
+            patch_rows Pd = conv_patch_rows(col, gd);
+            patch_gemm(&Pd, g.h * g.w, g.c, wt, NULL, dxi, g.c);
+        } else {
             gemm_nn((int)m, k, cout, dyi, cout, wt, k, col, k, 0);
-            col2im(dx + (size_t)i * in_size(g), col, g);
+            col2im(dxi, col, g);
         }
     }
 }

@@ -20,15 +20,17 @@ void conv_transpose2d_forward(float *y, const float *x, const float *w, const fl
 
 void conv_transpose2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                                const float *w, int n, conv_geom g, int cin, float *col) {
+    // dy's patch matrix (the padded dy read in place) gives both the weight gradient and dx,
+    // which is the conv2d of dy with w.
     size_t m = (size_t)g.oh * g.ow, out = (size_t)g.h * g.w * g.c;
-    int k = g.k * g.k * g.c;
     for (int i = 0; i < n; i++) {
         const float *dyi = dy + (size_t)i * out;
         for (size_t p = 0; p < (size_t)g.h * g.w; p++)
             for (int c = 0; c < g.c; c++) db[c] += dyi[p * g.c + c];
-        im2col(col, dyi, g);
+        pad_image(col, dyi, g);
+        patch_rows P = conv_patch_rows(col, g);
         const float *xi = x + (size_t)i * m * cin;
-        gemm_tn(k, cin, (int)m, col, k, xi, cin, dw, cin, 1);
-        if (dx) gemm_nn((int)m, cin, k, col, k, w, cin, dx + (size_t)i * m * cin, cin, 0);
+        patch_gemm_tn(&P, (int)m, cin, xi, cin, dw, cin);
+        if (dx) patch_gemm(&P, (int)m, cin, w, NULL, dx + (size_t)i * m * cin, cin);
     }
 }
