@@ -1,5 +1,6 @@
-// dist.mjs — assembles the static site in dist/: the page and its modules, the worker, aevp.wasm,
-// uPlot, and the data sets as they come (gzip'd). Relative URLs only, so any host and sub-path work.
+// dist.mjs — assembles the static site in dist/: the page and its modules, the worker, both WASM
+// builds (aevp.wasm, aevp-relaxed.wasm), uPlot, and the data sets as they come (gzip'd). Relative
+// URLs only, so any host and sub-path work.
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ mkdirSync(join(dist, 'vendor'), { recursive: true });
 
 for (const file of readdirSync(from('web'))) cpSync(from('web', file), join(dist, file), { recursive: true });
 cpSync(need(from('out/wasm/aevp.wasm'), 'run build/build.sh (the WASM build)'), join(dist, 'aevp.wasm'));
+cpSync(need(from('out/wasm-relaxed/aevp-relaxed.wasm'), 'run build/build.sh (the relaxed-SIMD WASM build)'), join(dist, 'aevp-relaxed.wasm'));
 cpSync(need(from('node_modules/uplot/dist/uPlot.esm.js'), 'run npm ci'), join(dist, 'vendor/uPlot.esm.js'));
 cpSync(from('node_modules/uplot/dist/uPlot.min.css'), join(dist, 'vendor/uPlot.min.css'));
 cpSync(from('node_modules/uplot/LICENSE'), join(dist, 'vendor/uPlot.LICENSE'));

@@ -8,8 +8,9 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 
 # Debian packages: the toolchains, the browser for the browser tests and benchmark, the
 # Fashion-MNIST files, dpkg-dev for `apt-get source cjson`, PyTorch for the interop test, and
-# compiler-rt (libclang-rt-dev) for the libFuzzer targets.
-packages=(cmake make gcc clang libclang-rt-dev dpkg-dev emscripten chromium dataset-fashion-mnist python3-torch)
+# compiler-rt (libclang-rt-dev) for the libFuzzer targets, clang-19, lld-19 and llvm-19 for the relaxed-SIMD
+# WebAssembly build (Emscripten 3.1.6's clang 14 has no relaxed SIMD: build/wasm.cmake).
+packages=(cmake make gcc clang libclang-rt-dev dpkg-dev emscripten clang-19 lld-19 llvm-19 chromium dataset-fashion-mnist python3-torch)
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh — every test: the C tests natively, under ASan+UBSan, and as WASM under Node; a short
+# run.sh — every test: the C tests natively, under ASan+UBSan, and as both WASM builds under Node; a short
 # fuzzing run; the Node tests; the browser tests. Assumes build/setup.sh and build/build.sh have run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,6 +18,9 @@ bash tests/fuzz/run.sh 10
 
 echo "== C tests, WebAssembly + SIMD under Node"
 ctest --test-dir out/wasm --output-on-failure
+
+echo "== C tests, WebAssembly + relaxed SIMD (fused multiply-add) under Node"
+ctest --test-dir out/wasm-relaxed --output-on-failure
 
 echo "== Node tests: engine.js and the worker on the built WASM"
 node --test --test-timeout=300000 tests/node/

@@ -7,14 +7,19 @@ export { EngineError };
 // options.workers: how many workers train together (data-parallel; default 1). Each holds a
 // replica of the model and the data set; they swap gradients every batch, so their weights stay
 // identical, and everything but training is asked of the first.
+// options.simd: 'auto' (default: the relaxed-SIMD build with fused multiply-add where the browser
+// has it) or 'plain' (the plain-SIMD build: the same bits on every machine); engine.build says
+// which one runs.
 // options.worker / options.workerFactory: Worker-like objects ({postMessage, onmessage, onerror,
 // terminate}) to use instead of spawning web/worker.js (the Node tests pass worker_threads).
 export async function createEngine(options = {}) {
   const count = Math.max(1, Math.min(8, Math.floor(options.workers ?? 1)));
+  const simd = options.simd ?? 'auto';
+  if (simd !== 'auto' && simd !== 'plain') throw new EngineError('arg', `simd must be 'auto' or 'plain', not ${JSON.stringify(simd)}`);
   const spawn = options.workerFactory ??
     (() => new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
   const workers = options.worker ? [options.worker] : Array.from({ length: count }, spawn);
-  const engine = new Engine(workers);
+  const engine = new Engine(workers, simd);
   await engine.ready();
   return engine;
 }
@@ -29,10 +34,14 @@ class Engine {
   #schema = null;         // the promise of the config schema, asked once
   #runs = 0;
   #followers = Promise.resolve(); // the other workers' data-set loads still under way
+  #build = null;
   onCrash = null;         // called once if a worker dies (a trap, out of memory)
 
-  constructor(workers) {
+  #simd;
+
+  constructor(workers, simd) {
     this.#workers = workers;
+    this.#simd = simd;
     workers.forEach((worker, rank) => {
       worker.onmessage = (event) => this.#receive(event.data, rank);
       worker.onerror = (event) => {
@@ -43,9 +52,15 @@ class Engine {
   }
 
   get workers() { return this.#workers.length; }
+  // 'relaxed' or 'plain': the WASM build the workers run (options.simd of createEngine).
+  get build() { return this.#build; }
 
   async ready() {
-    await this.#all('ping');  // resolves once every worker has loaded the WASM module
+    // Resolves once every worker has loaded the WASM module; they must all run the same build.
+    // The first message a worker gets, the ping, says which build it is to load.
+    const pings = await Promise.all(this.#workers.map((_, rank) => this.#to(rank, 'ping', { simd: this.#simd })));
+    this.#build = pings[0].build;
+    if (pings.some((p) => p.build !== this.#build)) throw new EngineError('load', 'the workers loaded different WASM builds');
     if (this.#workers.length < 2) return;
     // Data-parallel training: ranks 1.. each talk to rank 0 over a port of their own.
     if (this.#workers.length > 2) throw new EngineError('arg', 'data-parallel training supports 2 workers');

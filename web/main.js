@@ -3,7 +3,7 @@
 import { createEngine } from './engine.js';
 import { defaults } from './lib/config-schema.js';
 import { FIELD_GROUPS, pageFields } from './lib/config-fields.js';
-import { openEngine, workerCount } from './lib/engine-start.js';
+import { openEngine, simdChoice, workerCount } from './lib/engine-start.js';
 import { createInspect } from './page/inspect.js';
 import { createInterpolationPanel } from './page/interpolation.js';
 import { createKeep } from './page/keep.js';
@@ -48,7 +48,8 @@ async function start() {
   $('btn-train').disabled = true;
   let engine;
   try {
-    engine = await openEngine(createEngine, workerCount(localStorage, navigator.hardwareConcurrency));
+    engine = await openEngine(createEngine, workerCount(localStorage, navigator.hardwareConcurrency),
+                            simdChoice(localStorage, location.search));
   } catch (e) {
     notices.status('The engine could not start');
     notices.error(`The engine could not start: ${e.message}. AeVP needs a browser with WebAssembly SIMD and module workers (a current Chrome, Edge, Firefox or Safari).`);

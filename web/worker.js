@@ -7,15 +7,36 @@ import { cancelTsne, latentMap, tsne } from './worker/latent.js';
 import { post } from './worker/messages.js';
 import { control, evaluateTest, isTraining, setPeer, train } from './worker/training.js';
 
-const corePromise = (async () => {
-  const response = await fetch(new URL('aevp.wasm', import.meta.url));
-  if (!response.ok) throw new EngineError('load', `could not load aevp.wasm (HTTP ${response.status})`);
-  const core = await loadCore(await response.arrayBuffer());
+// Two builds of the engine (README, "Two WebAssembly builds"): aevp-relaxed.wasm, whose kernels
+// use relaxed SIMD's fused multiply-add, where this browser validates it; aevp.wasm, plain SIMD and
+// the same bits on every machine, otherwise or when the first message, engine.js's ping, asks for
+// it with simd: 'plain'. (Not a query on this script's URL: a service worker's cached response
+// gives the script its own URL, without the query.)
+// A module with one f32x4.relaxed_madd of three v128.const zeros: valid only where relaxed SIMD is.
+const RELAXED_PROBE = (() => {
+  const zeros = [0xfd, 0x0c, ...new Array(16).fill(0)];
+  const body = [0x00, ...zeros, ...zeros, ...zeros, 0xfd, 0x85, 0x02, 0x0b];
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
+    0x03, 0x02, 0x01, 0x00, 0x0a, body.length + 2, 0x01, body.length, ...body]);
+})();
+let build = null;
+
+async function fetchModule(name) {
+  const response = await fetch(new URL(name, import.meta.url));
+  if (!response.ok) throw new EngineError('load', `could not load ${name} (HTTP ${response.status})`);
+  return response.arrayBuffer();
+}
+
+let corePromise = null;
+
+async function startCore(simd) {
+  build = simd !== 'plain' && WebAssembly.validate(RELAXED_PROBE) ? 'relaxed' : 'plain';
+  const core = await loadCore(await fetchModule(build === 'relaxed' ? 'aevp-relaxed.wasm' : 'aevp.wasm'));
   // The engine writes its schema once, on the first ask, and keeps it: asked here, that one
   // allocation happens at start, not in the middle of the first run (which checks its epochs).
   core.schema();
   return core;
-})();
+}
 
 let model = null;
 
@@ -48,7 +69,7 @@ function schemaField(core, name) {
 
 async function handle(core, msg) {
   switch (msg.type) {
-    case 'ping': return { ready: true };
+    case 'ping': return { ready: true, build };
     case 'schema': return { schema: core.schema() };
     case 'peer': setPeer(msg.port); return { peer: true };
     case 'loadDataset': return loadDataset(core, msg.name, () => requireIdle('change the data set'));
@@ -152,6 +173,7 @@ function transferables(value, out = []) {
 self.onmessage = async (event) => {
   const msg = event.data ?? {};
   try {
+    corePromise ??= startCore(msg.type === 'ping' ? msg.simd : 'auto');
     const core = await corePromise;
     const result = await handle(core, msg);
     post({ id: msg.id, ok: true, result }, [...new Set(transferables(result))]);

@@ -17,6 +17,11 @@ typedef v128_t v4;
 #define v4_max(a, b) wasm_f32x4_pmax(a, b)
 #define v4_gt(a, b) wasm_f32x4_gt(a, b)
 #define v4_select(mask, a, b) wasm_v128_bitselect(a, b, mask)
+#if defined(__wasm_relaxed_simd__)
+// The relaxed-SIMD build: a * b + acc, fused where the machine has FMA (one rounding), else a
+// multiply and an add: results may differ across machines in the last bits (README).
+#define v4_madd(acc, a, b) wasm_f32x4_relaxed_madd(a, b, acc)
+#endif
 #else
 #include <smmintrin.h>
 typedef __m128 v4;
@@ -36,6 +41,10 @@ static inline float v4_hsum(v4 v) {
     v4_store(lanes, v);
     return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
 }
+
+#ifndef v4_madd
+#define v4_madd(acc, a, b) v4_add(acc, v4_mul(a, b))
+#endif
 
 // Store a sum into C, adding what is there when accumulating.
 #define ST(p, v) v4_store(p, acc ? v4_add(v4_load(p), v) : (v))
@@ -61,10 +70,10 @@ static void gemm_strided(int M, int N, int K, const float *A, int ars, int acs, 
                 size_t ka = (size_t)k * acs;
                 v4 x0 = v4_splat(a0[ka]), x1 = v4_splat(a1[ka]);
                 v4 x2 = v4_splat(a2[ka]), x3 = v4_splat(a3[ka]);
-                s00 = v4_add(s00, v4_mul(x0, b0)); s01 = v4_add(s01, v4_mul(x0, b1));
-                s10 = v4_add(s10, v4_mul(x1, b0)); s11 = v4_add(s11, v4_mul(x1, b1));
-                s20 = v4_add(s20, v4_mul(x2, b0)); s21 = v4_add(s21, v4_mul(x2, b1));
-                s30 = v4_add(s30, v4_mul(x3, b0)); s31 = v4_add(s31, v4_mul(x3, b1));
+                s00 = v4_madd(s00, x0, b0); s01 = v4_madd(s01, x0, b1);
+                s10 = v4_madd(s10, x1, b0); s11 = v4_madd(s11, x1, b1);
+                s20 = v4_madd(s20, x2, b0); s21 = v4_madd(s21, x2, b1);
+                s30 = v4_madd(s30, x3, b0); s31 = v4_madd(s31, x3, b1);
             }
             ST(c0 + j, s00); ST(c0 + j + 4, s01);
             ST(c1 + j, s10); ST(c1 + j + 4, s11);
@@ -76,10 +85,10 @@ static void gemm_strided(int M, int N, int K, const float *A, int ars, int acs, 
             for (int k = 0; k < K; k++) {
                 v4 b = v4_load(B + (size_t)k * ldb + j);
                 size_t ka = (size_t)k * acs;
-                s0 = v4_add(s0, v4_mul(v4_splat(a0[ka]), b));
-                s1 = v4_add(s1, v4_mul(v4_splat(a1[ka]), b));
-                s2 = v4_add(s2, v4_mul(v4_splat(a2[ka]), b));
-                s3 = v4_add(s3, v4_mul(v4_splat(a3[ka]), b));
+                s0 = v4_madd(s0, v4_splat(a0[ka]), b);
+                s1 = v4_madd(s1, v4_splat(a1[ka]), b);
+                s2 = v4_madd(s2, v4_splat(a2[ka]), b);
+                s3 = v4_madd(s3, v4_splat(a3[ka]), b);
             }
             ST(c0 + j, s0);
             ST(c1 + j, s1);
@@ -103,7 +112,7 @@ static void gemm_strided(int M, int N, int K, const float *A, int ars, int acs, 
         for (; j + 4 <= N; j += 4) {
             v4 s = v4_splat(0);
             for (int k = 0; k < K; k++)
-                s = v4_add(s, v4_mul(v4_splat(a[(size_t)k * acs]), v4_load(B + (size_t)k * ldb + j)));
+                s = v4_madd(s, v4_splat(a[(size_t)k * acs]), v4_load(B + (size_t)k * ldb + j));
             ST(c + j, s);
         }
         for (; j < N; j++) {
@@ -124,8 +133,8 @@ void gemm_nn_simd(int M, int N, int K, const float *A, int lda, const float *B, 
             v4 s0 = v4_splat(0), s1 = s0;
             int k = 0;
             for (; k + 8 <= K; k += 8) {
-                s0 = v4_add(s0, v4_mul(v4_load(a + k), v4_load(B + k)));
-                s1 = v4_add(s1, v4_mul(v4_load(a + k + 4), v4_load(B + k + 4)));
+                s0 = v4_madd(s0, v4_load(a + k), v4_load(B + k));
+                s1 = v4_madd(s1, v4_load(a + k + 4), v4_load(B + k + 4));
             }
             float sum = v4_hsum(v4_add(s0, s1));
             for (; k < K; k++) sum += a[k] * B[k];
@@ -146,7 +155,7 @@ void gemm_tn_simd(int M, int N, int K, const float *A, int lda, const float *B, 
         for (; i + 4 <= M; i += 4) {
             v4 s = v4_splat(0);
             for (int k = 0; k < K; k++)
-                s = v4_add(s, v4_mul(v4_load(A + (size_t)k * lda + i), v4_splat(B[(size_t)k * ldb])));
+                s = v4_madd(s, v4_load(A + (size_t)k * lda + i), v4_splat(B[(size_t)k * ldb]));
             ST(C + i, s);
         }
         for (; i < M; i++) {
@@ -185,10 +194,10 @@ static void patch_gemv(const patch_rows *P, int M, const float *B, const float *
             int t = 0;
             for (; t + 4 <= seg; t += 4) {
                 v4 bt = v4_load(b + t);
-                s0 = v4_add(s0, v4_mul(v4_load(r[0] + o + t), bt));
-                s1 = v4_add(s1, v4_mul(v4_load(r[1] + o + t), bt));
-                s2 = v4_add(s2, v4_mul(v4_load(r[2] + o + t), bt));
-                s3 = v4_add(s3, v4_mul(v4_load(r[3] + o + t), bt));
+                s0 = v4_madd(s0, v4_load(r[0] + o + t), bt);
+                s1 = v4_madd(s1, v4_load(r[1] + o + t), bt);
+                s2 = v4_madd(s2, v4_load(r[2] + o + t), bt);
+                s3 = v4_madd(s3, v4_load(r[3] + o + t), bt);
             }
             for (; t < seg; t++)
                 for (int q = 0; q < 4; q++) tail[q] += r[q][o + t] * b[t];
@@ -215,10 +224,10 @@ static void patch_gemv_tn(const patch_rows *P, int M, const float *B, int ldb, f
                 int end = p0 + P->ow < M ? P->ow : M - p0;
                 for (int x = 0; x < end; x++, a += P->col_step, b += ldb) {
                     v4 d = v4_splat(*b);
-                    s0 = v4_add(s0, v4_mul(v4_load(a), d));
-                    s1 = v4_add(s1, v4_mul(v4_load(a + 4), d));
-                    s2 = v4_add(s2, v4_mul(v4_load(a + 8), d));
-                    s3 = v4_add(s3, v4_mul(v4_load(a + 12), d));
+                    s0 = v4_madd(s0, v4_load(a), d);
+                    s1 = v4_madd(s1, v4_load(a + 4), d);
+                    s2 = v4_madd(s2, v4_load(a + 8), d);
+                    s3 = v4_madd(s3, v4_load(a + 12), d);
                 }
             }
             v4_store(c + t, v4_add(v4_load(c + t), s0));
@@ -264,10 +273,10 @@ void patch_gemm_simd(const patch_rows *P, int M, int N, const float *B, const fl
                     v4 b0 = v4_load(b), b1 = v4_load(b + 4);
                     v4 x0 = v4_splat(a0[t]), x1 = v4_splat(a1[t]);
                     v4 x2 = v4_splat(a2[t]), x3 = v4_splat(a3[t]);
-                    s00 = v4_add(s00, v4_mul(x0, b0)); s01 = v4_add(s01, v4_mul(x0, b1));
-                    s10 = v4_add(s10, v4_mul(x1, b0)); s11 = v4_add(s11, v4_mul(x1, b1));
-                    s20 = v4_add(s20, v4_mul(x2, b0)); s21 = v4_add(s21, v4_mul(x2, b1));
-                    s30 = v4_add(s30, v4_mul(x3, b0)); s31 = v4_add(s31, v4_mul(x3, b1));
+                    s00 = v4_madd(s00, x0, b0); s01 = v4_madd(s01, x0, b1);
+                    s10 = v4_madd(s10, x1, b0); s11 = v4_madd(s11, x1, b1);
+                    s20 = v4_madd(s20, x2, b0); s21 = v4_madd(s21, x2, b1);
+                    s30 = v4_madd(s30, x3, b0); s31 = v4_madd(s31, x3, b1);
                 }
             }
             v4 bv0 = bias ? v4_load(bias + j) : s00, bv1 = bias ? v4_load(bias + j + 4) : s00;
@@ -285,10 +294,10 @@ void patch_gemm_simd(const patch_rows *P, int M, int N, const float *B, const fl
                 const float *b = B + (size_t)sg * seg * N + j;
                 for (int t = 0; t < seg; t++, b += N) {
                     v4 bt = v4_load(b);
-                    s0 = v4_add(s0, v4_mul(v4_splat(a0[t]), bt));
-                    s1 = v4_add(s1, v4_mul(v4_splat(a1[t]), bt));
-                    s2 = v4_add(s2, v4_mul(v4_splat(a2[t]), bt));
-                    s3 = v4_add(s3, v4_mul(v4_splat(a3[t]), bt));
+                    s0 = v4_madd(s0, v4_splat(a0[t]), bt);
+                    s1 = v4_madd(s1, v4_splat(a1[t]), bt);
+                    s2 = v4_madd(s2, v4_splat(a2[t]), bt);
+                    s3 = v4_madd(s3, v4_splat(a3[t]), bt);
                 }
             }
             v4 bv = bias ? v4_load(bias + j) : s0;
@@ -339,10 +348,10 @@ void patch_gemm_tn_simd(const patch_rows *P, int M, int N, const float *B, int l
                     v4 b0 = v4_load(b), b1 = v4_load(b + 4);
                     v4 x0 = v4_splat(a0[off]), x1 = v4_splat(a1[off]);
                     v4 x2 = v4_splat(a2[off]), x3 = v4_splat(a3[off]);
-                    s00 = v4_add(s00, v4_mul(x0, b0)); s01 = v4_add(s01, v4_mul(x0, b1));
-                    s10 = v4_add(s10, v4_mul(x1, b0)); s11 = v4_add(s11, v4_mul(x1, b1));
-                    s20 = v4_add(s20, v4_mul(x2, b0)); s21 = v4_add(s21, v4_mul(x2, b1));
-                    s30 = v4_add(s30, v4_mul(x3, b0)); s31 = v4_add(s31, v4_mul(x3, b1));
+                    s00 = v4_madd(s00, x0, b0); s01 = v4_madd(s01, x0, b1);
+                    s10 = v4_madd(s10, x1, b0); s11 = v4_madd(s11, x1, b1);
+                    s20 = v4_madd(s20, x2, b0); s21 = v4_madd(s21, x2, b1);
+                    s30 = v4_madd(s30, x3, b0); s31 = v4_madd(s31, x3, b1);
                 }
             }
             v4 out[4][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}};
@@ -359,10 +368,10 @@ void patch_gemm_tn_simd(const patch_rows *P, int M, int N, const float *B, int l
                 int end = p0 + P->ow < M ? P->ow : M - p0;
                 for (int x = 0; x < end; x++, off += P->col_step, b += ldb) {
                     v4 bt = v4_load(b);
-                    s0 = v4_add(s0, v4_mul(v4_splat(a0[off]), bt));
-                    s1 = v4_add(s1, v4_mul(v4_splat(a1[off]), bt));
-                    s2 = v4_add(s2, v4_mul(v4_splat(a2[off]), bt));
-                    s3 = v4_add(s3, v4_mul(v4_splat(a3[off]), bt));
+                    s0 = v4_madd(s0, v4_splat(a0[off]), bt);
+                    s1 = v4_madd(s1, v4_splat(a1[off]), bt);
+                    s2 = v4_madd(s2, v4_splat(a2[off]), bt);
+                    s3 = v4_madd(s3, v4_splat(a3[off]), bt);
                 }
             }
             v4 out[4] = {s0, s1, s2, s3};
@@ -385,11 +394,11 @@ float vec_dot_simd(const float *a, const float *b, int n) {
     v4 s0 = v4_splat(0), s1 = s0;
     int i = 0;
     for (; i + 8 <= n; i += 8) {
-        s0 = v4_add(s0, v4_mul(v4_load(a + i), v4_load(b + i)));
-        s1 = v4_add(s1, v4_mul(v4_load(a + i + 4), v4_load(b + i + 4)));
+        s0 = v4_madd(s0, v4_load(a + i), v4_load(b + i));
+        s1 = v4_madd(s1, v4_load(a + i + 4), v4_load(b + i + 4));
     }
     if (i + 4 <= n) {
-        s0 = v4_add(s0, v4_mul(v4_load(a + i), v4_load(b + i)));
+        s0 = v4_madd(s0, v4_load(a + i), v4_load(b + i));
         i += 4;
     }
     float sum = v4_hsum(v4_add(s0, s1));
@@ -401,10 +410,10 @@ void vec_axpy_simd(float *y, float alpha, const float *x, int n) {
     v4 a = v4_splat(alpha);
     int i = 0;
     for (; i + 8 <= n; i += 8) {
-        v4_store(y + i, v4_add(v4_load(y + i), v4_mul(a, v4_load(x + i))));
-        v4_store(y + i + 4, v4_add(v4_load(y + i + 4), v4_mul(a, v4_load(x + i + 4))));
+        v4_store(y + i, v4_madd(v4_load(y + i), a, v4_load(x + i)));
+        v4_store(y + i + 4, v4_madd(v4_load(y + i + 4), a, v4_load(x + i + 4)));
     }
-    for (; i + 4 <= n; i += 4) v4_store(y + i, v4_add(v4_load(y + i), v4_mul(a, v4_load(x + i))));
+    for (; i + 4 <= n; i += 4) v4_store(y + i, v4_madd(v4_load(y + i), a, v4_load(x + i)));
     for (; i < n; i++) y[i] += alpha * x[i];
 }
 

@@ -14,11 +14,15 @@ import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import v8 from 'node:v8';
+
 import { launchChromium, openApp } from '../browser/chromium.mjs';
 import { distDir, nodeWorker } from '../node/node-worker.mjs';
 import { projectionTimes, sliderLatency, traceTimes } from './latency.mjs';
 import { tfjsMissing, tfjsSite } from './tfjs.mjs';
 
+// Node 20 runs relaxed SIMD behind this flag: with it, the Node row runs the build the browser runs.
+v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 const nativeTrainer = fileURLToPath(new URL('../../out/native/aevp-train', import.meta.url));
 const torchScript = fileURLToPath(new URL('torch_bench.py', import.meta.url));
 // Debian's interpreter, which has python3-torch (the python3 first on PATH may not).
@@ -96,31 +100,37 @@ async function trainSamples(engine, count, batchSize) {
            events: (last.samples - first.samples) / Math.max(last.t - first.t, 1e-3) * 1000, timing: result.timing };
 }
 
-// Runs one measurement in one of the page's engines (made by setUpPage: 1 and 2 workers).
-function trainSamplesInPage(page, count, batchSize, workers = 1) {
-  return page.evaluate(async ({ source, count, batchSize, workers }) => {
+// Runs one measurement in one of the page's engines (made by setUpPage: 1 and 2 workers of the
+// build the page picks, relaxed SIMD here, and 1 worker of the plain build).
+function trainSamplesInPage(page, count, batchSize, which = 1) {
+  return page.evaluate(async ({ source, count, batchSize, which }) => {
     const run = new Function(`return (${source})`)();
-    return run(await window.benchEngines[workers], count, batchSize);
-  }, { source: trainSamples.toString(), count, batchSize, workers });
+    return run(await window.benchEngines[which], count, batchSize);
+  }, { source: trainSamples.toString(), count, batchSize, which });
 }
 
-// The page's engines (made on the first call, with MNIST) get the model of `config`; returns what configure() did.
+// The page's engines (made on the first call, with MNIST) get the model of `config`; returns what
+// configure() did, and builds: the WASM build each engine runs.
 async function setUpPage(page, config) {
   return page.evaluate(async (config) => {
     const fresh = !window.benchEngines;
     if (fresh) {
       const { createEngine } = await import('./engine.js');
-      window.benchEngines = { 1: createEngine(), 2: createEngine({ workers: 2 }) };
+      window.benchEngines = { 1: createEngine(), 2: createEngine({ workers: 2 }), plain: createEngine({ simd: 'plain' }) };
     }
     let model;
-    for (const pending of Object.values(window.benchEngines)) {
+    const builds = {};
+    for (const [key, pending] of Object.entries(window.benchEngines)) {
       const engine = await pending;
       if (fresh) await engine.loadDataset('mnist');
       model = await engine.configure(config);
+      builds[key] = engine.build;
     }
-    return model;
+    return { ...model, builds };
   }, config);
 }
+
+const BUILD_LABELS = { relaxed: 'WASM relaxed SIMD, FMA', plain: 'WASM plain SIMD' };
 
 function runNative(config, count) {
   // Two epochs over the first `count` images: the first is the warm-up, the second is measured.
@@ -213,11 +223,14 @@ try {
   // Each place: {label, run, warm, rate(m), detail(m)}, or {label, note} for a row without numbers.
   // Ours, for the model the engines have (config as given to configure()), `count` samples per run.
   const ourPlaces = (config, count, warmCount) => ({
-    browser: { label: 'ours, Chromium (WASM+SIMD, 1 worker)', run: () => trainSamplesInPage(app.page, count, batch),
+    browser: { label: `ours, Chromium (${BUILD_LABELS[model.builds[1]]}, 1 worker)`, run: () => trainSamplesInPage(app.page, count, batch),
                warm: () => trainSamplesInPage(app.page, warmCount, batch) },
-    browser2: { label: 'ours, Chromium (WASM+SIMD, 2 workers)', run: () => trainSamplesInPage(app.page, count, batch, 2),
+    browser2: { label: `ours, Chromium (${BUILD_LABELS[model.builds[2]]}, 2 workers)`, run: () => trainSamplesInPage(app.page, count, batch, 2),
                 warm: () => trainSamplesInPage(app.page, warmCount, batch, 2) },
-    node: { label: 'ours, Node (WASM+SIMD, worker_threads)', run: () => trainSamples(nodeEngine, count, batch),
+    browserPlain: { label: `ours, Chromium (${BUILD_LABELS[model.builds.plain]}, 1 worker)`,
+                    run: () => trainSamplesInPage(app.page, count, batch, 'plain'),
+                    warm: () => trainSamplesInPage(app.page, warmCount, batch, 'plain') },
+    node: { label: `ours, Node (${BUILD_LABELS[nodeEngine.build]}, worker_threads)`, run: () => trainSamples(nodeEngine, count, batch),
             warm: () => trainSamples(nodeEngine, warmCount, batch) },
     native: { label: 'ours, native (aevp-train)', run: () => runNative(config, count), rate: (m) => m.native,
               detail: (m) => `${m.native.toFixed(0)} samples/s (warm-up epoch ${m.warmupRate.toFixed(0)})` },
@@ -231,7 +244,7 @@ try {
            `${(100 * t.updateMs / all).toFixed(1)}% update`;
   }).join(', ') : '');
   const engineRates = (places) => {
-    for (const key of ['browser', 'browser2', 'node']) {
+    for (const key of ['browser', 'browser2', 'browserPlain', 'node']) {
       places[key].rate = (m) => m.engine;
       places[key].detail = (m) => `${m.engine.toFixed(0)} samples/s over ${m.samples} samples; ` +
                                   `wall ${m.wall.toFixed(0)}, between events ${m.events.toFixed(0)}${split(m.timing)}`;
@@ -365,6 +378,10 @@ try {
     notes.push(`PyTorch is slower on ${allThreads} threads than on 1: its OpenMP threads spin at every barrier, and when another\n` +
                '  process holds one of the CPUs (see the load average) the others wait for it. OMP_WAIT_POLICY=passive softens it.');
   }
+  if (results.browser?.length && results.browserPlain?.length) {
+    notes.push(`one worker: the ${model.builds[1]} build ${(median(rates('browser')) / median(rates('browserPlain'))).toFixed(2)}x ` +
+               `the ${model.builds.plain} build (medians)`);
+  }
   console.log('');
   for (const note of notes) console.log(`  ${note}`);
   const tfjsErrors = [...new Set(tfjsPages.flatMap((p) => p.errors))];
@@ -373,7 +390,7 @@ try {
   // --- do the ways of measuring agree? engine = active training time (the table), wall = the whole
   // train() call seen by its caller, events = between the first and last progress events
   console.log('\nconsistency of the WASM measurements (median over runs, relative to the engine\'s own samplesPerSec):');
-  for (const key of ['browser', 'browser2', 'node']) {
+  for (const key of ['browser', 'browser2', 'browserPlain', 'node']) {
     if (!results[key]?.length) continue;
     const engineRate = median(rates(key));
     const rel = (field) => `${field} ${median(results[key].map((m) => m[field])).toFixed(0)} ` +
@@ -406,9 +423,12 @@ try {
               `t-SNE of 2,000 codes, ${proj.iterations} iterations: ${(proj.tsneMs / 1000).toFixed(2)} s ` +
               `(median of ${proj.runs}: ${proj.tsneAll.map((t) => (t / 1000).toFixed(2)).join(', ')} s)`);
   // Per layer, against the measured SIMD peak: the native build and the WASM build under Node.
+  const built = (path) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
   for (const [label, command, args] of [
-    ['native (SSE4.1)', fileURLToPath(new URL('../../out/native/bench_kernels', import.meta.url)), []],
-    ['WASM+SIMD under Node', process.execPath, ['--no-experimental-fetch', fileURLToPath(new URL('../../out/wasm/bench_kernels.js', import.meta.url))]],
+    ['native (SSE4.1)', built('out/native/bench_kernels'), []],
+    ['WASM plain SIMD under Node', process.execPath, ['--no-experimental-fetch', built('out/wasm/bench_kernels.js')]],
+    ['WASM relaxed SIMD (fused multiply-add) under Node', process.execPath,
+     ['--experimental-wasm-relaxed-simd', '--no-warnings', built('tests/wasi-run.mjs'), built('out/wasm-relaxed/bench_kernels.wasm')]],
   ]) {
     const out = spawnSync(command, args, { encoding: 'utf8' });
     console.log(`\nper layer, default model, batch 64, ${label}:`);
@@ -450,11 +470,12 @@ try {
     const mid = (key) => (deepResults[key]?.length ? median(ratesOf(deepPlaces, deepResults, key)) : null);
     const torch1 = mid('torch1'), tfjsCpuRate = mid('tfjsCpu');
     console.log('');
-    for (const key of ['native', 'browser']) {
+    for (const key of ['native', 'browser', 'browserPlain']) {
       const ours = mid(key);
       if (ours === null) continue;
       const vsTorch = torch1 === null ? 'PyTorch 1 thread: no result'
-        : `${(ours / torch1).toFixed(2)}x PyTorch 1 thread (the ${DEEP_BAR}x bar ${ours / torch1 >= DEEP_BAR ? 'holds' : 'does NOT hold'})`;
+        : `${(ours / torch1).toFixed(2)}x PyTorch 1 thread` +
+          (key === 'browserPlain' ? '' : ` (the ${DEEP_BAR}x bar ${ours / torch1 >= DEEP_BAR ? 'holds' : 'does NOT hold'})`);
       const vsTfjs = tfjsCpuRate === null ? 'TF.js cpu: no result' : `${(ours / tfjsCpuRate).toFixed(1)}x TF.js cpu`;
       console.log(`  ${deepPlaces[key].label}: ${vsTorch}, ${vsTfjs}`);
     }

@@ -1,5 +1,6 @@
-// engine.test.mjs — engine.js, the worker and aevp.wasm from dist/ in headless Chromium: MNIST
-// download, one full training epoch, pause/resume/stop and a trace during training. Not the UI.
+// engine.test.mjs — engine.js, the worker and both WASM builds from dist/ in headless Chromium:
+// MNIST download, one full training epoch, pause/resume/stop, a trace during training, and the
+// plain build beside the relaxed one. Not the UI.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 
@@ -153,4 +154,25 @@ test('pause, resume and stop during training; a trace is answered within 200 ms'
   console.log(`  trace during training answered in ${r.latencies.map((ms) => ms.toFixed(0)).join(', ')} ms; ` +
               `stop took ${r.stopMs.toFixed(0)} ms; ${r.result.samples} samples at ${r.result.samplesPerSec.toFixed(0)} samples/s`);
   assert.ok(worst < 200, `a trace during training took ${worst.toFixed(0)} ms`);
+});
+
+test('Chromium runs the relaxed-SIMD build by default and the plain one when asked; they train alike', { timeout: 5 * MINUTES }, async () => {
+  const runs = await app.page.evaluate(async () => {
+    const { createEngine } = await import('./engine.js');
+    const out = {};
+    for (const simd of ['auto', 'plain']) {
+      const engine = await createEngine({ simd });
+      await engine.loadDataset('mnist');
+      await engine.configure({ seed: 5, batch_size: 32, filters: [8, 8], res_blocks: 1 });
+      const result = await engine.train({ epochs: 1, limit: 32 * 40 });
+      out[simd] = { build: engine.build, valLoss: result.history[0].valLoss, rate: result.samplesPerSec };
+      await engine.dispose();
+    }
+    return out;
+  });
+  assert.equal(runs.auto.build, 'relaxed');
+  assert.equal(runs.plain.build, 'plain');
+  console.log(`  40 steps: val loss relaxed ${runs.auto.valLoss.toPrecision(9)} (${runs.auto.rate.toFixed(0)} samples/s), ` +
+              `plain ${runs.plain.valLoss.toPrecision(9)} (${runs.plain.rate.toFixed(0)} samples/s)`);
+  assert.ok(Math.abs(runs.auto.valLoss - runs.plain.valLoss) < 2e-3 * runs.plain.valLoss);
 });

@@ -243,3 +243,29 @@ test('a run interrupted by a reload resumes after its last completed epoch', asy
   await page.waitForFunction(() => !document.getElementById('btn-train').disabled, null, { timeout: 10 * SECONDS });
   assert.deepEqual(errors, []);
 });
+
+test('Arithmetic: "fastest" runs the relaxed-SIMD build, "exact" the plain one, keeping the model; ?simd=plain asks for it', async () => {
+  const { page, errors } = await open();
+  await waitReady(page, /ready in/);
+  assert.equal(await page.inputValue('#simd'), 'auto');
+  assert.match(await page.textContent('#simd-help'), /fused multiply-add \(relaxed SIMD\)/);
+  const output = await outputPixels(page);
+  await page.selectOption('#simd', 'plain');
+  await page.waitForFunction(() => /plain SIMD/.test(document.getElementById('status').textContent), null, { timeout: 30 * SECONDS });
+  assert.match(await page.textContent('#simd-help'), /plain SIMD: the same bits on every machine/);
+  await page.waitForTimeout(800);
+  // The model moved over through its file: the same weights give the same picture on either build,
+  // up to a pixel value rounded the other way (fused multiply-adds round differently).
+  const [was, now] = [output, await outputPixels(page)].map((p) => p.split(',').map(Number));
+  assert.equal(now.length, was.length);
+  assert.ok(now.every((v, i) => Math.abs(v - was[i]) <= 1), 'the model changed when the build did');
+  assert.equal(await page.evaluate(() => localStorage.getItem('aevp.simd')), 'plain');
+
+  // A fresh page whose address asks for the plain build.
+  const second = await open('?simd=plain');
+  await waitReady(second.page, /ready in/);
+  assert.equal(await second.page.inputValue('#simd'), 'plain');
+  assert.match(await second.page.textContent('#simd-help'), /plain SIMD/);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(second.errors, []);
+});

@@ -1,7 +1,9 @@
-// engine-start.js — how many workers the engine gets, and starting it with a fallback to one.
-// No DOM: the storage, the core count and createEngine are handed in.
+// engine-start.js — how many workers the engine gets, which WASM build they run, and starting it
+// with a fallback to one worker. No DOM: the storage, the core count, the address's query and
+// createEngine are handed in.
 
 export const WORKERS_KEY = 'aevp.workers';
+export const SIMD_KEY = 'aevp.simd';
 
 // Two workers where the machine has the cores for them, unless the person chose otherwise.
 export function workerCount(storage, cores) {
@@ -10,12 +12,19 @@ export function workerCount(storage, cores) {
   return (cores ?? 1) >= 2 ? 2 : 1;
 }
 
+// 'auto' (the relaxed-SIMD build where the browser has it) unless the person chose 'plain' (the
+// same bits on every machine); ?simd=plain or ?simd=auto in the address wins over the choice.
+export function simdChoice(storage, search = '') {
+  const asked = new URLSearchParams(search).get('simd') ?? storage.getItem(SIMD_KEY);
+  return asked === 'plain' ? 'plain' : 'auto';
+}
+
 // An engine of `workers` workers; a browser that cannot run two still runs one.
-export async function openEngine(createEngine, workers) {
+export async function openEngine(createEngine, workers, simd = 'auto') {
   try {
-    return await createEngine({ workers });
+    return await createEngine({ workers, simd });
   } catch (e) {
     if (workers === 1) throw e;
-    return createEngine({ workers: 1 });
+    return createEngine({ workers: 1, simd });
   }
 }

@@ -4,18 +4,31 @@
 import * as autosave from '../autosave.js';
 import { createEngine } from '../engine.js';
 import { sameConfig } from '../lib/config-schema.js';
-import { WORKERS_KEY, openEngine, workerCount } from '../lib/engine-start.js';
+import { SIMD_KEY, WORKERS_KEY, openEngine, simdChoice, workerCount } from '../lib/engine-start.js';
 import { DEFAULT_STATE, decodeWeights, encodeWeights, fitsInLink, linkConfig, listenHash, parseHash, serializeHash, writeHash } from '../state.js';
 import { store } from './store.js';
 
 const $ = (id) => document.getElementById(id);
 const FIRST_PRESET = 'mnist-3x3';
+const BUILD_NAMES = { relaxed: 'relaxed SIMD with fused multiply-add', plain: 'plain SIMD' };
+
+// The arithmetic choice and what runs: the fast build, or the exact one (by choice or for want of
+// relaxed SIMD in this browser).
+function showBuild(engine) {
+  const choice = simdChoice(localStorage, location.search);
+  $('simd').value = choice;
+  $('simd-help').textContent = engine.build === 'relaxed'
+    ? 'fused multiply-add (relaxed SIMD): fastest; the last bits of results can differ between machines'
+    : choice === 'plain' ? 'plain SIMD: the same bits on every machine'
+      : 'plain SIMD: this browser has no relaxed SIMD; the same bits on every machine';
+}
 
 export function createKeep({ lossChart, pad, notices }) {
   const s = store.state;
   let hashTimer = 0, saveTimer = 0, recovering = false;
 
-  const newEngine = () => openEngine(createEngine, workerCount(localStorage, navigator.hardwareConcurrency));
+  const newEngine = () => openEngine(createEngine, workerCount(localStorage, navigator.hardwareConcurrency),
+                                     simdChoice(localStorage, location.search));
 
   function linkState() {
     const config = s.config ?? s.model?.config ?? linkConfig({}, { emptyLink: true });
@@ -159,10 +172,11 @@ export function createKeep({ lossChart, pad, notices }) {
     }
   }
 
-  // A new worker count means a new engine: the model moves over through a model file.
-  async function switchWorkers() {
+  // A new worker count or build means a new engine: the model moves over through a model file.
+  async function switchEngine() {
     if (s.training) return;
     localStorage.setItem(WORKERS_KEY, $('workers').value);
+    localStorage.setItem(SIMD_KEY, $('simd').value);
     const bytes = s.model ? await s.engine.save({}, { optimizer: true }) : null;
     const old = s.engine;
     await store.update({ restoring: true });
@@ -172,9 +186,9 @@ export function createKeep({ lossChart, pad, notices }) {
       await old.dispose().catch(() => {});
       await store.update({ engine, model: null });    // the data set is loaded into it again
       if (bytes) await store.update({ model: await engine.load(bytes) });
-      notices.status(`Training will use ${engine.workers} worker${engine.workers === 1 ? '' : 's'}`);
+      notices.status(`Training will use ${engine.workers} worker${engine.workers === 1 ? '' : 's'}, ${BUILD_NAMES[engine.build]}`);
     } catch (e) {
-      notices.error(`Could not switch workers: ${e.message}`);
+      notices.error(`Could not switch the engine: ${e.message}`);
     } finally {
       await store.update({ restoring: false });
     }
@@ -226,6 +240,7 @@ export function createKeep({ lossChart, pad, notices }) {
     if (!engine) return;
     engine.onCrash = (message) => recover(message);
     $('workers').value = String(engine.workers);
+    showBuild(engine);
   });
   // The config alone does not move the address bar: a reload with an empty hash resumes a run.
   store.on(['source', 'testIndex', 'noise', 'occlusion', 'slidersMoved', 'drawing'], () => viewChanged());
@@ -246,7 +261,8 @@ export function createKeep({ lossChart, pad, notices }) {
     }
   });
   $('btn-share').addEventListener('click', () => share());
-  $('workers').addEventListener('change', () => switchWorkers());
+  $('workers').addEventListener('change', () => switchEngine());
+  $('simd').addEventListener('change', () => switchEngine());
   listenHash(window, (parsed) => {
     if (s.training) { notices.error('This link was not applied while training: stop the run, then reload the link.'); return; }
     applyLink(parsed, { emptyLink: location.hash.length <= 1 });

@@ -53,6 +53,7 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
 
   function setTraining(on) {
     $('workers').disabled = on;
+    $('simd').disabled = on;
     $('btn-train').disabled = on;
     $('btn-more').disabled = on || !s.model;
     $('btn-pause').disabled = !on;
