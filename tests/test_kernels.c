@@ -121,6 +121,22 @@ static void test_patch_gemm(void) {
     printf("patch_gemm, patch_gemm_tn: %d geometries\n", cases);
 }
 
+static void test_col_sums(void) {
+    pcg32 rng;
+    pcg32_seed(&rng, 21, 6);
+    for (int a = 0; a < NSIZES; a++)
+        for (int b = 0; b < NSIZES; b++) {
+            int M = sizes[a], N = sizes[b];
+            fill(pool_a, M * N, &rng);
+            fill(pool_c1, N, &rng);
+            memcpy(pool_c2, pool_c1, (size_t)N * sizeof(float));
+            col_sums_simd(pool_c1, pool_a, M, N);
+            col_sums_scalar(pool_c2, pool_a, M, N);
+            compare("col_sums", pool_c1, pool_c2, N, M, N, 0, 0);
+        }
+    printf("col_sums: %d shapes\n", NSIZES * NSIZES);
+}
+
 static void test_dot_axpy(void) {
     pcg32 rng;
     pcg32_seed(&rng, 5, 2);
@@ -174,6 +190,7 @@ int main(int argc, char **argv) {
     test_gemm("gemm_nn", gemm_nn_simd, gemm_nn_scalar, 0);
     test_gemm("gemm_tn", gemm_tn_simd, gemm_tn_scalar, 1);
     test_patch_gemm();
+    test_col_sums();
     test_activations();
     test_dot_axpy();
 #else

@@ -43,6 +43,10 @@ typedef void patch_gemm_tn_fn(const patch_rows *P, int M, int N, const float *B,
 patch_gemm_fn patch_gemm_scalar, patch_gemm_simd;
 patch_gemm_tn_fn patch_gemm_tn_scalar, patch_gemm_tn_simd;
 
+// sums[j] += the sum over rows i of A[i*N + j]: a bias's gradient from its layer's dy (M, N).
+typedef void col_sums_fn(float *sums, const float *A, int M, int N);
+col_sums_fn col_sums_scalar, col_sums_simd;
+
 // vec_dot: sum of a[i] * b[i]; vec_axpy: y[i] += alpha * x[i].
 typedef float dot_fn(const float *a, const float *b, int n);
 typedef void axpy_fn(float *y, float alpha, const float *x, int n);
@@ -62,6 +66,7 @@ act_backward_fn act_backward_scalar, act_backward_simd;
 #define gemm_tn gemm_tn_simd
 #define patch_gemm patch_gemm_simd
 #define patch_gemm_tn patch_gemm_tn_simd
+#define col_sums col_sums_simd
 #define vec_dot vec_dot_simd
 #define vec_axpy vec_axpy_simd
 #define act_forward act_forward_simd
@@ -72,6 +77,7 @@ act_backward_fn act_backward_scalar, act_backward_simd;
 #define gemm_tn gemm_tn_scalar
 #define patch_gemm patch_gemm_scalar
 #define patch_gemm_tn patch_gemm_tn_scalar
+#define col_sums col_sums_scalar
 #define vec_dot vec_dot_scalar
 #define vec_axpy vec_axpy_scalar
 #define act_forward act_forward_scalar

@@ -69,6 +69,11 @@ void patch_gemm_tn_scalar(const patch_rows *P, int M, int N, const float *B, int
     }
 }
 
+void col_sums_scalar(float *sums, const float *A, int M, int N) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) sums[j] += A[(size_t)i * N + j];
+}
+
 float vec_dot_scalar(const float *a, const float *b, int n) {
     float sum = 0.0f;
     for (int i = 0; i < n; i++) sum += a[i] * b[i];

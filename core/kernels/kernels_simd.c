@@ -170,8 +170,29 @@ void gemm_tn_simd(int M, int N, int K, const float *A, int lda, const float *B, 
 
 // --- Patch GEMMs: convolutions without an im2col matrix (kernels.h's patch_rows) ---------------
 
-static inline const float *patch_run_simd(const patch_rows *P, int p) {
-    return P->base + (size_t)(p / P->ow) * P->row_step + (size_t)(p % P->ow) * P->col_step;
+// Walks the patch rows in order without a division per row: (y, x) is row p's position.
+typedef struct {
+    int y, x;
+} patch_cursor;
+
+static inline const float *patch_run_at(const patch_rows *P, patch_cursor c) {
+    return P->base + (size_t)c.y * P->row_step + (size_t)c.x * P->col_step;
+}
+
+static inline patch_cursor patch_next(const patch_rows *P, patch_cursor c) {
+    if (++c.x == P->ow) {
+        c.x = 0;
+        c.y++;
+    }
+    return c;
+}
+
+// The run starts of rows i..i+3 (rows past M repeat row i); *c moves on to row i + 4.
+static inline void patch_block(const patch_rows *P, patch_cursor *c, int rows, const float *r[4]) {
+    for (int q = 0; q < 4; q++) {
+        r[q] = q < rows ? patch_run_at(P, *c) : r[0];
+        *c = patch_next(P, *c);
+    }
 }
 
 // C += or = bias + sum: the sum first, then the bias (ST's order with C preset to the bias).
@@ -182,10 +203,11 @@ static inline const float *patch_run_simd(const patch_rows *P, int p) {
 static void patch_gemv(const patch_rows *P, int M, const float *B, const float *bias, float *C,
                        int ldc) {
     int seg = P->seg, segs = P->segs, step = P->seg_step;
+    patch_cursor cur = {0, 0};
     for (int i = 0; i < M; i += 4) {
         int rows = M - i < 4 ? M - i : 4;
         const float *r[4];
-        for (int q = 0; q < 4; q++) r[q] = patch_run_simd(P, i + (q < rows ? q : 0));
+        patch_block(P, &cur, rows, r);
         v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0;
         float tail[4] = {0, 0, 0, 0};
         for (int sg = 0; sg < segs; sg++) {
@@ -252,13 +274,13 @@ void patch_gemm_simd(const patch_rows *P, int M, int N, const float *B, const fl
         patch_gemv(P, M, B, bias, C, ldc);
         return;
     }
+    patch_cursor cur = {0, 0};
     for (int i = 0; i < M; i += 4) {
         // A block of four rows; past the last row it repeats row i and stores nothing.
         int rows = M - i < 4 ? M - i : 4;
-        const float *r0 = patch_run_simd(P, i);
-        const float *r1 = rows > 1 ? patch_run_simd(P, i + 1) : r0;
-        const float *r2 = rows > 2 ? patch_run_simd(P, i + 2) : r0;
-        const float *r3 = rows > 3 ? patch_run_simd(P, i + 3) : r0;
+        const float *rr[4];
+        patch_block(P, &cur, rows, rr);
+        const float *r0 = rr[0], *r1 = rr[1], *r2 = rr[2], *r3 = rr[3];
         float *c[4] = {C + (size_t)i * ldc, C + (size_t)(i + 1) * ldc, C + (size_t)(i + 2) * ldc,
                        C + (size_t)(i + 3) * ldc};
         int j = 0;
@@ -305,7 +327,6 @@ void patch_gemm_simd(const patch_rows *P, int M, int N, const float *B, const fl
             for (int r = 0; r < rows; r++) STB(c[r] + j, out[r], bv);
         }
         for (; j < N; j++) {
-            const float *rr[4] = {r0, r1, r2, r3};
             for (int r = 0; r < rows; r++) {
                 float sum = 0;
                 for (int sg = 0; sg < segs; sg++) {
@@ -387,6 +408,35 @@ void patch_gemm_tn_simd(const patch_rows *P, int M, int N, const float *B, int l
                 c[r][j] += sum;
             }
         }
+    }
+}
+
+void col_sums_simd(float *sums, const float *A, int M, int N) {
+    // Sixteen columns at a time in registers over all rows, then added to sums once.
+    int j = 0;
+    for (; j + 16 <= N; j += 16) {
+        v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+        const float *a = A + j;
+        for (int i = 0; i < M; i++, a += N) {
+            s0 = v4_add(s0, v4_load(a));
+            s1 = v4_add(s1, v4_load(a + 4));
+            s2 = v4_add(s2, v4_load(a + 8));
+            s3 = v4_add(s3, v4_load(a + 12));
+        }
+        v4_store(sums + j, v4_add(v4_load(sums + j), s0));
+        v4_store(sums + j + 4, v4_add(v4_load(sums + j + 4), s1));
+        v4_store(sums + j + 8, v4_add(v4_load(sums + j + 8), s2));
+        v4_store(sums + j + 12, v4_add(v4_load(sums + j + 12), s3));
+    }
+    for (; j + 4 <= N; j += 4) {
+        v4 s0 = v4_splat(0);
+        for (int i = 0; i < M; i++) s0 = v4_add(s0, v4_load(A + (size_t)i * N + j));
+        v4_store(sums + j, v4_add(v4_load(sums + j), s0));
+    }
+    for (; j < N; j++) {
+        float s = 0;
+        for (int i = 0; i < M; i++) s += A[(size_t)i * N + j];
+        sums[j] += s;
     }
 }
 

@@ -44,8 +44,7 @@ void conv2d_backward(float *dx, float *dw, float *db, const float *dy, const flo
     }
     for (int i = 0; i < n; i++) {
         const float *dyi = dy + (size_t)i * m * cout;
-        for (size_t p = 0; p < m; p++)
-            for (int c = 0; c < cout; c++) db[c] += dyi[p * cout + c];
+        col_sums(db, dyi, (int)m, cout);
         pad_image(col, x + (size_t)i * in_size(g), g);
         patch_rows P = conv_patch_rows(col, g);
         patch_gemm_tn(&P, (int)m, cout, dyi, cout, dw, cout);

@@ -25,8 +25,7 @@ void conv_transpose2d_backward(float *dx, float *dw, float *db, const float *dy,
     size_t m = (size_t)g.oh * g.ow, out = (size_t)g.h * g.w * g.c;
     for (int i = 0; i < n; i++) {
         const float *dyi = dy + (size_t)i * out;
-        for (size_t p = 0; p < (size_t)g.h * g.w; p++)
-            for (int c = 0; c < g.c; c++) db[c] += dyi[p * g.c + c];
+        col_sums(db, dyi, g.h * g.w, g.c);
         pad_image(col, dyi, g);
         patch_rows P = conv_patch_rows(col, g);
         const float *xi = x + (size_t)i * m * cin;

@@ -12,8 +12,7 @@ void dense_forward(float *y, const float *x, const float *w, const float *b, int
 
 void dense_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                     const float *w, int n, int in, int out, float *wt) {
-    for (int i = 0; i < n; i++)
-        for (int o = 0; o < out; o++) db[o] += dy[(size_t)i * out + o];
+    col_sums(db, dy, n, out);
     gemm_tn(in, out, n, x, in, dy, out, dw, out, 1);
     if (dx) {
         transpose(wt, w, in, out);

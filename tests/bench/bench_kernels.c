@@ -1,6 +1,8 @@
 // bench_kernels.c — GFLOP/s of each layer's forward and backward pass, next to this machine's
 // measured 4-wide SIMD peak. Built natively and as WASM (out/*/bench_kernels).
-// Usage: bench_kernels [CONFIG_JSON] (default "{}", the default model).
+// Usage: bench_kernels [CONFIG_JSON] (default "{}", the default model). The last layer's forward
+// row includes the sigmoid of the reconstruction (libm's expf per pixel), which training skips
+// (its loss works from the logits): "loss and grads" is the training step's own figure.
 // A benchmark, not a test: it prints figures and exits 0 (1 when the config is refused).
 #include <stdio.h>
 #include <stdlib.h>
