@@ -98,8 +98,9 @@ static void test_patch_gemm(void) {
                             patch_rows P = conv_patch_rows(pad_pool, g);
                             const float *use_bias = (ni + ci) & 1 ? bias : NULL;
                             // Forward: C = P B (+ bias).
-                            patch_gemm_simd(&P, M, N, B, use_bias, pool_c1, N);
-                            patch_gemm_scalar(&P, M, N, B, use_bias, pool_c2, N);
+                            patch_dst D1 = patch_dst_rows(pool_c1, M, N), D2 = patch_dst_rows(pool_c2, M, N);
+                            patch_gemm_simd(&P, M, N, B, use_bias, &D1);
+                            patch_gemm_scalar(&P, M, N, B, use_bias, &D2);
                             compare("patch_gemm", pool_c1, pool_c2, M * N, M, N, K, stride);
                             for (int i = 0; i < M; i++)
                                 for (int j = 0; j < N; j++) ref_pool[i * N + j] = use_bias ? bias[j] : 0.0f;

@@ -31,11 +31,24 @@ typedef struct {
     int ow, row_step, col_step, segs, seg, seg_step;
 } patch_rows;
 
+// Where the rows of a patch GEMM's result go: row p (N floats) at
+//   base + (p / ow) * row_step + (p % ow) * col_step
+// — the rows of a plain matrix (patch_dst_rows), or one parity class of a larger grid.
+typedef struct {
+    float *base;
+    int ow, row_step, col_step;
+} patch_dst;
+
+static inline patch_dst patch_dst_rows(float *C, int M, int ldc) {
+    patch_dst D = {C, M > 0 ? M : 1, 0, ldc};
+    return D;
+}
+
 // C (M,N) = P * B, plus bias[j] in every row when bias is not NULL; B (segs*seg, N) row-major.
 // Sums over the patch in kk order, then adds the bias: bit for bit what gemm_nn gives from an
 // im2col matrix into a C preset to the bias.
 typedef void patch_gemm_fn(const patch_rows *P, int M, int N, const float *B, const float *bias,
-                           float *C, int ldc);
+                           const patch_dst *C);
 // C (segs*seg, N) += P^T * B, B (M, N) with leading dimension ldb: sums over p in order, as
 // gemm_tn does over an im2col matrix (a conv's weight gradient).
 typedef void patch_gemm_tn_fn(const patch_rows *P, int M, int N, const float *B, int ldb, float *C,

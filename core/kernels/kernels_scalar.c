@@ -39,9 +39,9 @@ static const float *patch_run(const patch_rows *P, int p, int s) {
 }
 
 void patch_gemm_scalar(const patch_rows *P, int M, int N, const float *B, const float *bias,
-                       float *C, int ldc) {
+                       const patch_dst *D) {
     for (int i = 0; i < M; i++) {
-        float *c = C + (size_t)i * ldc;
+        float *c = D->base + (size_t)(i / D->ow) * D->row_step + (size_t)(i % D->ow) * D->col_step;
         memset(c, 0, (size_t)N * sizeof(float));
         for (int s = 0; s < P->segs; s++) {
             const float *a = patch_run(P, i, s);

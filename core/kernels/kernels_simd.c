@@ -200,10 +200,20 @@ static inline void patch_block(const patch_rows *P, patch_cursor *c, int rows, c
 
 // One output channel (the last conv): per pixel a dot product of its runs with B, vectorised
 // along the run, four pixels at a time.
-static void patch_gemv(const patch_rows *P, int M, const float *B, const float *bias, float *C,
-                       int ldc) {
+// The destination rows i..i+3 (rows past M repeat row i); *c moves on to row i + 4.
+static inline void dst_block(const patch_dst *D, patch_cursor *c, int rows, float *out[4]) {
+    for (int q = 0; q < 4; q++) {
+        out[q] = q < rows ? D->base + (size_t)c->y * D->row_step + (size_t)c->x * D->col_step : out[0];
+        if (++c->x == D->ow) {
+            c->x = 0;
+            c->y++;
+        }
+    }
+}
+
+static void patch_gemv(const patch_rows *P, int M, const float *B, const float *bias, const patch_dst *D) {
     int seg = P->seg, segs = P->segs, step = P->seg_step;
-    patch_cursor cur = {0, 0};
+    patch_cursor cur = {0, 0}, dcur = {0, 0};
     for (int i = 0; i < M; i += 4) {
         int rows = M - i < 4 ? M - i : 4;
         const float *r[4];
@@ -226,7 +236,9 @@ static void patch_gemv(const patch_rows *P, int M, const float *B, const float *
         }
         float sum[4] = {v4_hsum(s0) + tail[0], v4_hsum(s1) + tail[1], v4_hsum(s2) + tail[2],
                         v4_hsum(s3) + tail[3]};
-        for (int q = 0; q < rows; q++) C[(size_t)(i + q) * ldc] = bias ? bias[0] + sum[q] : sum[q];
+        float *c[4];
+        dst_block(D, &dcur, rows, c);
+        for (int q = 0; q < rows; q++) *c[q] = bias ? bias[0] + sum[q] : sum[q];
     }
 }
 
@@ -268,21 +280,21 @@ static void patch_gemv_tn(const patch_rows *P, int M, const float *B, int ldb, f
 }
 
 void patch_gemm_simd(const patch_rows *P, int M, int N, const float *B, const float *bias,
-                     float *C, int ldc) {
+                     const patch_dst *D) {
     int seg = P->seg, segs = P->segs, step = P->seg_step;
     if (N == 1) {
-        patch_gemv(P, M, B, bias, C, ldc);
+        patch_gemv(P, M, B, bias, D);
         return;
     }
-    patch_cursor cur = {0, 0};
+    patch_cursor cur = {0, 0}, dcur = {0, 0};
     for (int i = 0; i < M; i += 4) {
         // A block of four rows; past the last row it repeats row i and stores nothing.
         int rows = M - i < 4 ? M - i : 4;
         const float *rr[4];
         patch_block(P, &cur, rows, rr);
         const float *r0 = rr[0], *r1 = rr[1], *r2 = rr[2], *r3 = rr[3];
-        float *c[4] = {C + (size_t)i * ldc, C + (size_t)(i + 1) * ldc, C + (size_t)(i + 2) * ldc,
-                       C + (size_t)(i + 3) * ldc};
+        float *c[4];
+        dst_block(D, &dcur, rows, c);
         int j = 0;
         for (; j + 8 <= N; j += 8) {
             v4 s00 = v4_splat(0), s01 = s00, s10 = s00, s11 = s00;

@@ -353,8 +353,11 @@ int model_init(ae_model *m, const ae_config *cfg) {
             double cs = (double)g.oh * g.ow * g.k * g.k * g.c;
             int wider = l->in_c > l->out_c ? l->in_c : l->out_c;
             double ps = (double)conv_padded_h(g) * conv_padded_w(g) * wider;
+            // the transposed conv's gather (its forward; a strided conv's input gradient)
+            double gs = (double)transposed_gather_scratch(g, l->kind == LAYER_CONVT ? l->in_c : l->out_c);
             if (cs > scratch) scratch = cs;
             if (ps > scratch) scratch = ps;
+            if (gs > scratch) scratch = gs;
         } else if (l->kind == LAYER_ATTENTION) {
             double positions = (double)l->in_h * l->in_w, c = l->in_c;
             acts += 4.0 * positions * c + positions * positions;

@@ -15,7 +15,8 @@ void conv2d_forward(float *y, const float *x, const float *w, const float *b, in
     for (int i = 0; i < n; i++) {
         pad_image(col, x + (size_t)i * in_size(g), g);
         patch_rows P = conv_patch_rows(col, g);
-        patch_gemm(&P, (int)m, cout, w, b, y + (size_t)i * m * cout, cout);
+        patch_dst D = patch_dst_rows(y + (size_t)i * m * cout, (int)m, cout);
+        patch_gemm(&P, (int)m, cout, w, b, &D);
     }
 }
 
@@ -31,32 +32,21 @@ static void flip_kernel(float *wf, const float *w, int k, int cin, int cout) {
 void conv2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                      const float *w, int n, conv_geom g, int cout, float *col, float *wt) {
     size_t m = pixels_out(g);
-    int k = g.k * g.k * g.c;
     // dy seen as the input of the flipped conv (stride 1: the same grid as x).
     conv_geom gd = {g.oh, g.ow, cout, g.h, g.w, 1, g.k};
-    if (dx) {
-        if (g.stride == 1) {
-            flip_kernel(wt, w, g.k, g.c, cout);
-        } else {
-            transpose(wt, w, k, cout);
-            memset(dx, 0, (size_t)n * in_size(g) * sizeof(float));
-        }
-    }
+    if (dx && g.stride == 1) flip_kernel(wt, w, g.k, g.c, cout);
     for (int i = 0; i < n; i++) {
         const float *dyi = dy + (size_t)i * m * cout;
         col_sums(db, dyi, (int)m, cout);
         pad_image(col, x + (size_t)i * in_size(g), g);
         patch_rows P = conv_patch_rows(col, g);
         patch_gemm_tn(&P, (int)m, cout, dyi, cout, dw, cout);
-        if (!dx) continue;
-        float *dxi = dx + (size_t)i * in_size(g);
-        if (g.stride == 1) {
-            pad_image(col, dyi, gd);
-            patch_rows Pd = conv_patch_rows(col, gd);
-            patch_gemm(&Pd, g.h * g.w, g.c, wt, NULL, dxi, g.c);
-        } else {
-            gemm_nn((int)m, k, cout, dyi, cout, wt, k, col, k, 0);
-            col2im(dxi, col, g);
-        }
+        if (!dx || g.stride != 1) continue;
+        pad_image(col, dyi, gd);
+        patch_rows Pd = conv_patch_rows(col, gd);
+        patch_dst D = patch_dst_rows(dx + (size_t)i * in_size(g), g.h * g.w, g.c);
+        patch_gemm(&Pd, g.h * g.w, g.c, wt, NULL, &D);
     }
+    // A strided conv's input gradient is the transposed conv of dy: w is already laid out as one's.
+    if (dx && g.stride != 1) transposed_gather(dx, dy, w, NULL, n, g, cout, col, wt);
 }

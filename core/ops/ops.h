@@ -22,6 +22,13 @@ void conv_transpose2d_forward(float *y, const float *x, const float *w, const fl
                               conv_geom g, int cin, float *col, float *wt);
 void conv_transpose2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                                const float *w, int n, conv_geom g, int cin, float *col);
+// The transposed conv of geometry g as a gather (conv_transpose2d.c): y (n, g.h, g.w, g.c) = the
+// adjoint of the conv2d g applied to x (n, g.oh, g.ow, cin), plus b (NULL: none); overwrites y.
+// It is conv_transpose2d_forward, and a strided conv2d's input gradient. scratch holds
+// transposed_gather_scratch(g, cin) floats, wt the k*k*g.c*cin weights repacked.
+void transposed_gather(float *y, const float *x, const float *w, const float *b, int n, conv_geom g,
+                       int cin, float *scratch, float *wt);
+size_t transposed_gather_scratch(conv_geom g, int cin);
 
 // dense: x (n, in)  w (in, out)  b (out)  y (n, out)
 void dense_forward(float *y, const float *x, const float *w, const float *b, int n, int in,
