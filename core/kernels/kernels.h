@@ -1,5 +1,5 @@
-// kernels.h — the hot loops of the engine: small row-major GEMMs, im2col/col2im and the
-// elementwise activations. Pure loops on float arrays; they know nothing of layers or models.
+// kernels.h — the hot loops of the engine: small row-major GEMMs, the convolutions' patch GEMMs
+// (over the padded image in place) and the elementwise activations. Pure loops on float arrays; they know nothing of layers or models.
 //
 // Every kernel with a SIMD version has a scalar twin with the same signature (suffix _scalar),
 // and tests/test_kernels.c runs both on the same inputs. The unsuffixed name is the one the
@@ -105,7 +105,8 @@ typedef struct {
     int h, w, c, oh, ow, stride, k;
 } conv_geom;
 
-// col: (oh*ow, k*k*c), rows ordered (ky, kx, c) to match (kh, kw, in, out) weights.
+// col: (oh*ow, k*k*c), rows ordered (ky, kx, c) to match (kh, kw, in, out) weights: the patch
+// matrix the patch GEMMs read in place (test_kernels compares them with GEMMs over this one).
 void im2col(float *col, const float *x, conv_geom g);
 // xp = x (h, w, c) with a zero border: ph x pw pixels, x's pixel (y, x) at (y + pad, x + pad).
 // ph, pw cover every patch of g: conv_padded_h/w.
@@ -116,6 +117,4 @@ int conv_padded_w(conv_geom g);
 patch_rows conv_patch_rows(const float *xp, conv_geom g);
 // dst (cols, rows) = src (rows, cols) transposed.
 void transpose(float *dst, const float *src, int rows, int cols);
-// x += the scatter of col back onto the input grid (the adjoint of im2col).
-void col2im(float *x, const float *col, conv_geom g);
 #endif

@@ -1,4 +1,5 @@
-// kernels_scalar.c — the scalar twins of every kernel, plus im2col/col2im (memory movement only).
+// kernels_scalar.c — the scalar twins of every kernel, plus the padding and patch geometry of the
+// convolutions and im2col (memory movement only: the tests' reference for the patch GEMMs).
 // These define the reference results; the SIMD versions in kernels_simd.c must match them.
 #include <math.h>
 #include <string.h>
@@ -175,27 +176,6 @@ patch_rows conv_patch_rows(const float *xp, conv_geom g) {
     int pw = conv_padded_w(g);
     patch_rows P = {xp, g.ow, g.stride * pw * g.c, g.stride * g.c, g.k, g.k * g.c, pw * g.c};
     return P;
-}
-
-void col2im(float *x, const float *col, conv_geom g) {
-    // For one patch row ky the taps kx are adjacent pixels both in x and in col: one contiguous
-    // add of up to k*c floats, with the image border clipped once per row, not per tap.
-    int k = g.k, pad = g.k / 2;
-    for (int oy = 0; oy < g.oh; oy++) {
-        int iy0 = oy * g.stride - pad;
-        int ky_lo = iy0 < 0 ? -iy0 : 0, ky_hi = g.h - iy0 < k ? g.h - iy0 : k;
-        for (int ox = 0; ox < g.ow; ox++) {
-            int ix0 = ox * g.stride - pad;
-            int kx_lo = ix0 < 0 ? -ix0 : 0, kx_hi = g.w - ix0 < k ? g.w - ix0 : k;
-            const float *patch = col + ((size_t)oy * g.ow + ox) * k * k * g.c;
-            size_t len = (size_t)(kx_hi - kx_lo) * g.c;
-            for (int ky = ky_lo; ky < ky_hi; ky++) {
-                float *dst = x + ((size_t)(iy0 + ky) * g.w + ix0 + kx_lo) * g.c;
-                const float *src = patch + ((size_t)ky * k + kx_lo) * g.c;
-                for (size_t i = 0; i < len; i++) dst[i] += src[i];
-            }
-        }
-    }
 }
 
 void transpose(float *dst, const float *src, int rows, int cols) {
