@@ -4,25 +4,26 @@
 
 #include "ops/ops.h"
 
-static inline float sigmoid(float z) {
-    // Two branches so that exp never overflows.
-    if (z >= 0.0f) return 1.0f / (1.0f + expf(-z));
-    float e = expf(z);
-    return e / (1.0f + e);
+// The sigmoid from e = exp(-|z|), so that exp never overflows.
+static inline float sigmoid_from(float z, float e) { return z >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e); }
+
+static inline float sigmoid(float z) { return sigmoid_from(z, expf(-fabsf(z))); }
+
+// max(z, 0) - z t + log(1 + exp(-|z|)): the BCE of sigmoid(z) without forming log(sigmoid), given
+// e = exp(-|z|). The sum over pixels runs in double; the terms in float, one exp and one log1p.
+static inline double bce_from(float z, float t, float e) {
+    return (double)fmaxf(z, 0.0f) - (double)z * t + (double)log1pf(e);
 }
 
-// max(z, 0) - z t + log(1 + exp(-|z|)): the BCE of sigmoid(z) without forming log(sigmoid).
-static inline double bce_one(float z, float t) {
-    return (double)fmaxf(z, 0.0f) - (double)z * t + log1p(exp(-fabs((double)z)));
-}
+static inline double bce_one(float z, float t) { return bce_from(z, t, expf(-fabsf(z))); }
 
 double bce_with_logits(float *dz, float *recon, const float *z, const float *t, size_t count) {
     double sum = 0.0;
     float scale = 1.0f / (float)count;
     for (size_t i = 0; i < count; i++) {
-        float y = sigmoid(z[i]);
+        float e = expf(-fabsf(z[i])), y = sigmoid_from(z[i], e);
         recon[i] = y;
-        sum += bce_one(z[i], t[i]);
+        sum += bce_from(z[i], t[i], e);
         dz[i] = (y - t[i]) * scale;
     }
     return sum / (double)count;
