@@ -1,0 +1,261 @@
+// patch_simd.c — the convolutions' patch GEMMs (kernels.h's patch_rows, patch_dst) in 4-wide SIMD:
+// a GEMM over the zero-padded image read in place, its transposed form for weight gradients, and
+// the one-output-channel versions. Scalar twins in kernels_scalar.c.
+#include "kernels/kernels.h"
+
+#if AEVP_HAVE_SIMD
+#include "kernels/simd.h"
+
+// Walks the patch rows in order without a division per row: (y, x) is row p's position.
+typedef struct {
+    int y, x;
+} patch_cursor;
+
+static inline const float *patch_run_at(const patch_rows *P, patch_cursor c) {
+    return P->base + (size_t)c.y * P->row_step + (size_t)c.x * P->col_step;
+}
+
+static inline patch_cursor patch_next(const patch_rows *P, patch_cursor c) {
+    if (++c.x == P->ow) {
+        c.x = 0;
+        c.y++;
+    }
+    return c;
+}
+
+// The run starts of rows i..i+3 (rows past M repeat row i); *c moves on to row i + 4.
+static inline void patch_block(const patch_rows *P, patch_cursor *c, int rows, const float *r[4]) {
+    for (int q = 0; q < 4; q++) {
+        r[q] = q < rows ? patch_run_at(P, *c) : r[0];
+        *c = patch_next(P, *c);
+    }
+}
+
+// C += or = bias + sum: the sum first, then the bias (ST's order with C preset to the bias).
+#define STB(p, v, bv) v4_store(p, bias ? v4_add(bv, v) : (v))
+
+// One output channel (the last conv): per pixel a dot product of its runs with B, vectorised
+// along the run, four pixels at a time.
+// The destination rows i..i+3 (rows past M repeat row i); *c moves on to row i + 4.
+static inline void dst_block(const patch_dst *D, patch_cursor *c, int rows, float *out[4]) {
+    for (int q = 0; q < 4; q++) {
+        out[q] = q < rows ? D->base + (size_t)c->y * D->row_step + (size_t)c->x * D->col_step : out[0];
+        if (++c->x == D->ow) {
+            c->x = 0;
+            c->y++;
+        }
+    }
+}
+
+static void patch_gemv(const patch_rows *P, int M, const float *B, const float *bias, const patch_dst *D) {
+    int seg = P->seg, segs = P->segs, step = P->seg_step;
+    patch_cursor cur = {0, 0}, dcur = {0, 0};
+    for (int i = 0; i < M; i += 4) {
+        int rows = M - i < 4 ? M - i : 4;
+        const float *r[4];
+        patch_block(P, &cur, rows, r);
+        v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+        float tail[4] = {0, 0, 0, 0};
+        for (int sg = 0; sg < segs; sg++) {
+            size_t o = (size_t)sg * step;
+            const float *b = B + (size_t)sg * seg;
+            int t = 0;
+            for (; t + 4 <= seg; t += 4) {
+                v4 bt = v4_load(b + t);
+                s0 = v4_madd(s0, v4_load(r[0] + o + t), bt);
+                s1 = v4_madd(s1, v4_load(r[1] + o + t), bt);
+                s2 = v4_madd(s2, v4_load(r[2] + o + t), bt);
+                s3 = v4_madd(s3, v4_load(r[3] + o + t), bt);
+            }
+            for (; t < seg; t++)
+                for (int q = 0; q < 4; q++) tail[q] += r[q][o + t] * b[t];
+        }
+        float sum[4] = {v4_hsum(s0) + tail[0], v4_hsum(s1) + tail[1], v4_hsum(s2) + tail[2],
+                        v4_hsum(s3) + tail[3]};
+        float *c[4];
+        dst_block(D, &dcur, rows, c);
+        for (int q = 0; q < rows; q++) *c[q] = bias ? bias[0] + sum[q] : sum[q];
+    }
+}
+
+// Its weight gradient: C (a column, one float per patch element) += sum_p B[p] * row p, with the
+// column vectorised along each run, 16 floats at a time held over all pixels.
+static void patch_gemv_tn(const patch_rows *P, int M, const float *B, int ldb, float *C, int ldc) {
+    int seg = P->seg;
+    for (int sg = 0; sg < P->segs; sg++) {
+        const float *run = P->base + (size_t)sg * P->seg_step;
+        float *c = C + (size_t)sg * seg * ldc;
+        int t = 0;
+        for (; ldc == 1 && t + 16 <= seg; t += 16) {
+            v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+            const float *b = B;
+            for (int p0 = 0; p0 < M; p0 += P->ow) {
+                const float *a = run + (size_t)(p0 / P->ow) * P->row_step + t;
+                int end = p0 + P->ow < M ? P->ow : M - p0;
+                for (int x = 0; x < end; x++, a += P->col_step, b += ldb) {
+                    v4 d = v4_splat(*b);
+                    s0 = v4_madd(s0, v4_load(a), d);
+                    s1 = v4_madd(s1, v4_load(a + 4), d);
+                    s2 = v4_madd(s2, v4_load(a + 8), d);
+                    s3 = v4_madd(s3, v4_load(a + 12), d);
+                }
+            }
+            v4_store(c + t, v4_add(v4_load(c + t), s0));
+            v4_store(c + t + 4, v4_add(v4_load(c + t + 4), s1));
+            v4_store(c + t + 8, v4_add(v4_load(c + t + 8), s2));
+            v4_store(c + t + 12, v4_add(v4_load(c + t + 12), s3));
+        }
+        for (; t < seg; t++) {
+            float sum = 0;
+            for (int p = 0; p < M; p++)
+                sum += run[(size_t)(p / P->ow) * P->row_step + (size_t)(p % P->ow) * P->col_step + t] *
+                       B[(size_t)p * ldb];
+            c[(size_t)t * ldc] += sum;
+        }
+    }
+}
+
+void patch_gemm_simd(const patch_rows *P, int M, int N, const float *B, const float *bias,
+                     const patch_dst *D) {
+    int seg = P->seg, segs = P->segs, step = P->seg_step;
+    if (N == 1) {
+        patch_gemv(P, M, B, bias, D);
+        return;
+    }
+    patch_cursor cur = {0, 0}, dcur = {0, 0};
+    for (int i = 0; i < M; i += 4) {
+        // A block of four rows; past the last row it repeats row i and stores nothing.
+        int rows = M - i < 4 ? M - i : 4;
+        const float *rr[4];
+        patch_block(P, &cur, rows, rr);
+        const float *r0 = rr[0], *r1 = rr[1], *r2 = rr[2], *r3 = rr[3];
+        float *c[4];
+        dst_block(D, &dcur, rows, c);
+        int j = 0;
+        for (; j + 8 <= N; j += 8) {
+            v4 s00 = v4_splat(0), s01 = s00, s10 = s00, s11 = s00;
+            v4 s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            for (int sg = 0; sg < segs; sg++) {
+                const float *a0 = r0 + (size_t)sg * step, *a1 = r1 + (size_t)sg * step;
+                const float *a2 = r2 + (size_t)sg * step, *a3 = r3 + (size_t)sg * step;
+                const float *b = B + (size_t)sg * seg * N + j;
+                for (int t = 0; t < seg; t++, b += N) {
+                    v4 b0 = v4_load(b), b1 = v4_load(b + 4);
+                    v4 x0 = v4_splat(a0[t]), x1 = v4_splat(a1[t]);
+                    v4 x2 = v4_splat(a2[t]), x3 = v4_splat(a3[t]);
+                    s00 = v4_madd(s00, x0, b0); s01 = v4_madd(s01, x0, b1);
+                    s10 = v4_madd(s10, x1, b0); s11 = v4_madd(s11, x1, b1);
+                    s20 = v4_madd(s20, x2, b0); s21 = v4_madd(s21, x2, b1);
+                    s30 = v4_madd(s30, x3, b0); s31 = v4_madd(s31, x3, b1);
+                }
+            }
+            v4 bv0 = bias ? v4_load(bias + j) : s00, bv1 = bias ? v4_load(bias + j + 4) : s00;
+            v4 out[4][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}};
+            for (int r = 0; r < rows; r++) {
+                STB(c[r] + j, out[r][0], bv0);
+                STB(c[r] + j + 4, out[r][1], bv1);
+            }
+        }
+        for (; j + 4 <= N; j += 4) {
+            v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+            for (int sg = 0; sg < segs; sg++) {
+                const float *a0 = r0 + (size_t)sg * step, *a1 = r1 + (size_t)sg * step;
+                const float *a2 = r2 + (size_t)sg * step, *a3 = r3 + (size_t)sg * step;
+                const float *b = B + (size_t)sg * seg * N + j;
+                for (int t = 0; t < seg; t++, b += N) {
+                    v4 bt = v4_load(b);
+                    s0 = v4_madd(s0, v4_splat(a0[t]), bt);
+                    s1 = v4_madd(s1, v4_splat(a1[t]), bt);
+                    s2 = v4_madd(s2, v4_splat(a2[t]), bt);
+                    s3 = v4_madd(s3, v4_splat(a3[t]), bt);
+                }
+            }
+            v4 bv = bias ? v4_load(bias + j) : s0;
+            v4 out[4] = {s0, s1, s2, s3};
+            for (int r = 0; r < rows; r++) STB(c[r] + j, out[r], bv);
+        }
+        for (; j < N; j++) {
+            for (int r = 0; r < rows; r++) {
+                float sum = 0;
+                for (int sg = 0; sg < segs; sg++) {
+                    const float *a = rr[r] + (size_t)sg * step, *b = B + (size_t)sg * seg * N + j;
+                    for (int t = 0; t < seg; t++) sum += a[t] * b[(size_t)t * N];
+                }
+                c[r][j] = bias ? bias[j] + sum : sum;
+            }
+        }
+    }
+}
+
+void patch_gemm_tn_simd(const patch_rows *P, int M, int N, const float *B, int ldb, float *C,
+                        int ldc) {
+    int K = P->segs * P->seg;
+    if (N == 1) {
+        patch_gemv_tn(P, M, B, ldb, C, ldc);
+        return;
+    }
+    for (int i = 0; i < K; i += 4) {
+        // Rows i..i+3 of C are patch columns kk: each one a fixed offset from a pixel's run start.
+        int rows = K - i < 4 ? K - i : 4;
+        size_t o[4];
+        for (int r = 0; r < 4; r++) {
+            int kk = i + (r < rows ? r : 0);
+            o[r] = (size_t)(kk / P->seg) * P->seg_step + kk % P->seg;
+        }
+        const float *a0 = P->base + o[0], *a1 = P->base + o[1], *a2 = P->base + o[2], *a3 = P->base + o[3];
+        float *c[4] = {C + (size_t)i * ldc, C + (size_t)(i + 1) * ldc, C + (size_t)(i + 2) * ldc,
+                       C + (size_t)(i + 3) * ldc};
+        int j = 0;
+        for (; j + 8 <= N; j += 8) {
+            v4 s00 = v4_splat(0), s01 = s00, s10 = s00, s11 = s00;
+            v4 s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            const float *b = B + j;
+            for (int p0 = 0; p0 < M; p0 += P->ow) {
+                size_t off = (size_t)(p0 / P->ow) * P->row_step;
+                int end = p0 + P->ow < M ? P->ow : M - p0;
+                for (int x = 0; x < end; x++, off += P->col_step, b += ldb) {
+                    v4 b0 = v4_load(b), b1 = v4_load(b + 4);
+                    v4 x0 = v4_splat(a0[off]), x1 = v4_splat(a1[off]);
+                    v4 x2 = v4_splat(a2[off]), x3 = v4_splat(a3[off]);
+                    s00 = v4_madd(s00, x0, b0); s01 = v4_madd(s01, x0, b1);
+                    s10 = v4_madd(s10, x1, b0); s11 = v4_madd(s11, x1, b1);
+                    s20 = v4_madd(s20, x2, b0); s21 = v4_madd(s21, x2, b1);
+                    s30 = v4_madd(s30, x3, b0); s31 = v4_madd(s31, x3, b1);
+                }
+            }
+            v4 out[4][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}};
+            for (int r = 0; r < rows; r++) {
+                v4_store(c[r] + j, v4_add(v4_load(c[r] + j), out[r][0]));
+                v4_store(c[r] + j + 4, v4_add(v4_load(c[r] + j + 4), out[r][1]));
+            }
+        }
+        for (; j + 4 <= N; j += 4) {
+            v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+            const float *b = B + j;
+            for (int p0 = 0; p0 < M; p0 += P->ow) {
+                size_t off = (size_t)(p0 / P->ow) * P->row_step;
+                int end = p0 + P->ow < M ? P->ow : M - p0;
+                for (int x = 0; x < end; x++, off += P->col_step, b += ldb) {
+                    v4 bt = v4_load(b);
+                    s0 = v4_madd(s0, v4_splat(a0[off]), bt);
+                    s1 = v4_madd(s1, v4_splat(a1[off]), bt);
+                    s2 = v4_madd(s2, v4_splat(a2[off]), bt);
+                    s3 = v4_madd(s3, v4_splat(a3[off]), bt);
+                }
+            }
+            v4 out[4] = {s0, s1, s2, s3};
+            for (int r = 0; r < rows; r++) v4_store(c[r] + j, v4_add(v4_load(c[r] + j), out[r]));
+        }
+        for (; j < N; j++) {
+            const float *aa[4] = {a0, a1, a2, a3};
+            for (int r = 0; r < rows; r++) {
+                float sum = 0;
+                for (int p = 0; p < M; p++)
+                    sum += aa[r][(size_t)(p / P->ow) * P->row_step + (size_t)(p % P->ow) * P->col_step] *
+                           B[(size_t)p * ldb + j];
+                c[r][j] += sum;
+            }
+        }
+    }
+}
+#endif
