@@ -27,15 +27,7 @@ static void gemm_strided(int M, int N, int K, const float *A, int ars, int acs, 
             v4 s00 = v4_splat(0), s01 = s00, s10 = s00, s11 = s00;
             v4 s20 = s00, s21 = s00, s30 = s00, s31 = s00;
             for (int k = 0; k < K; k++) {
-                const float *b = B + (size_t)k * ldb + j;
-                v4 b0 = v4_load(b), b1 = v4_load(b + 4);
-                size_t ka = (size_t)k * acs;
-                v4 x0 = v4_splat(a0[ka]), x1 = v4_splat(a1[ka]);
-                v4 x2 = v4_splat(a2[ka]), x3 = v4_splat(a3[ka]);
-                s00 = v4_madd(s00, x0, b0); s01 = v4_madd(s01, x0, b1);
-                s10 = v4_madd(s10, x1, b0); s11 = v4_madd(s11, x1, b1);
-                s20 = v4_madd(s20, x2, b0); s21 = v4_madd(s21, x2, b1);
-                s30 = v4_madd(s30, x3, b0); s31 = v4_madd(s31, x3, b1);
+                MICRO_4X8_STEP(a0, a1, a2, a3, (size_t)k * acs, B + (size_t)k * ldb + j);
             }
             ST(c0 + j, s00); ST(c0 + j + 4, s01);
             ST(c1 + j, s10); ST(c1 + j + 4, s11);

@@ -140,13 +140,7 @@ void patch_gemm_simd(const patch_rows *P, int M, int N, const float *B, const fl
                 const float *a2 = r2 + (size_t)sg * step, *a3 = r3 + (size_t)sg * step;
                 const float *b = B + (size_t)sg * seg * N + j;
                 for (int t = 0; t < seg; t++, b += N) {
-                    v4 b0 = v4_load(b), b1 = v4_load(b + 4);
-                    v4 x0 = v4_splat(a0[t]), x1 = v4_splat(a1[t]);
-                    v4 x2 = v4_splat(a2[t]), x3 = v4_splat(a3[t]);
-                    s00 = v4_madd(s00, x0, b0); s01 = v4_madd(s01, x0, b1);
-                    s10 = v4_madd(s10, x1, b0); s11 = v4_madd(s11, x1, b1);
-                    s20 = v4_madd(s20, x2, b0); s21 = v4_madd(s21, x2, b1);
-                    s30 = v4_madd(s30, x3, b0); s31 = v4_madd(s31, x3, b1);
+                    MICRO_4X8_STEP(a0, a1, a2, a3, t, b);
                 }
             }
             v4 bv0 = bias ? v4_load(bias + j) : s00, bv1 = bias ? v4_load(bias + j + 4) : s00;
@@ -214,13 +208,7 @@ void patch_gemm_tn_simd(const patch_rows *P, int M, int N, const float *B, int l
                 size_t off = (size_t)(p0 / P->ow) * P->row_step;
                 int end = p0 + P->ow < M ? P->ow : M - p0;
                 for (int x = 0; x < end; x++, off += P->col_step, b += ldb) {
-                    v4 b0 = v4_load(b), b1 = v4_load(b + 4);
-                    v4 x0 = v4_splat(a0[off]), x1 = v4_splat(a1[off]);
-                    v4 x2 = v4_splat(a2[off]), x3 = v4_splat(a3[off]);
-                    s00 = v4_madd(s00, x0, b0); s01 = v4_madd(s01, x0, b1);
-                    s10 = v4_madd(s10, x1, b0); s11 = v4_madd(s11, x1, b1);
-                    s20 = v4_madd(s20, x2, b0); s21 = v4_madd(s21, x2, b1);
-                    s30 = v4_madd(s30, x3, b0); s31 = v4_madd(s31, x3, b1);
+                    MICRO_4X8_STEP(a0, a1, a2, a3, off, b);
                 }
             }
             v4 out[4][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}};

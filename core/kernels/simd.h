@@ -48,5 +48,18 @@ static inline float v4_hsum(v4 v) {
 #ifndef v4_madd
 #define v4_madd(acc, a, b) v4_add(acc, v4_mul(a, b))
 #endif
+
+// One step of the 4 x 8 micro-kernels: rows r of A (a0..a3, element at offset o) times the 8
+// floats of B at b, into the accumulators s00..s31 (row, half) declared by the caller.
+#define MICRO_4X8_STEP(a0, a1, a2, a3, o, b)                                                  \
+    do {                                                                                      \
+        v4 b0_ = v4_load(b), b1_ = v4_load((b) + 4);                                          \
+        v4 x0_ = v4_splat((a0)[o]), x1_ = v4_splat((a1)[o]);                                  \
+        v4 x2_ = v4_splat((a2)[o]), x3_ = v4_splat((a3)[o]);                                  \
+        s00 = v4_madd(s00, x0_, b0_); s01 = v4_madd(s01, x0_, b1_);                           \
+        s10 = v4_madd(s10, x1_, b0_); s11 = v4_madd(s11, x1_, b1_);                           \
+        s20 = v4_madd(s20, x2_, b0_); s21 = v4_madd(s21, x2_, b1_);                           \
+        s30 = v4_madd(s30, x3_, b0_); s31 = v4_madd(s31, x3_, b1_);                           \
+    } while (0)
 #endif
 #endif
