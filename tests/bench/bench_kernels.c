@@ -1,6 +1,7 @@
 // bench_kernels.c — GFLOP/s of each layer's forward and backward pass, next to this machine's
 // measured 4-wide SIMD peak. Built natively and as WASM (out/*/bench_kernels).
-// Usage: bench_kernels [CONFIG_JSON] (default "{}", the default model). The last layer's forward
+// Usage: bench_kernels [CONFIG_JSON [--step]] (default "{}", the default model); --step times only
+// the whole training step, for 8 s, for a profiler to sample (node --cpu-prof). The last layer's forward
 // row includes the sigmoid of the reconstruction (libm's expf per pixel), which training skips
 // (its loss works from the logits): "loss and grads" is the training step's own figure.
 // A benchmark, not a test: it prints figures and exits 0 (1 when the config is refused).
@@ -113,7 +114,8 @@ int main(int argc, char **argv) {
 #endif
     printf("%-18s %-9s %11s %9s %8s %7s\n", "layer", "pass", "MFLOP/batch", "ms/batch", "GFLOP/s", "% peak");
     double total_flops = 0, total_time = 0;
-    for (int li = 0; li < m->layer_count; li++) {
+    int step_only = argc > 2 && strcmp(argv[2], "--step") == 0;
+    for (int li = 0; !step_only && li < m->layer_count; li++) {
         const layer *l = &m->layers[li];
         double macs = model_layer_macs(l);
         for (int pass = 0; pass < 2; pass++) {
@@ -135,12 +137,13 @@ int main(int argc, char **argv) {
     do {
         model_loss_and_grads(m, n, 0);
         reps++;
-    } while ((step = now() - t0) < 0.5);
+    } while ((step = now() - t0) < (step_only ? 8.0 : 0.5));
     step /= reps;
-    printf("%-18s %-9s %11s %9.3f %8.2f\n", "all layers", "", "", total_time * 1e3, total_flops / total_time / 1e9);
+    if (!step_only)
+        printf("%-18s %-9s %11s %9.3f %8.2f\n", "all layers", "", "", total_time * 1e3, total_flops / total_time / 1e9);
     printf("%-18s %-9s %11.2f %9.3f %8.2f  (%.0f samples/s)\n", "loss and grads", "", model_flops_per_sample(m) * n / 1e6,
            step * 1e3, model_flops_per_sample(m) * n / step / 1e9, n / step);
-    if (kernel_peak > 0)
+    if (kernel_peak > 0 && !step_only)
         printf("the layers reach %.0f%% of the %s peak (%.2f GFLOP/s)\n", 100.0 * total_flops / total_time / 1e9 / kernel_peak,
                KERNEL_PEAK_NAME, kernel_peak);
     ae_destroy(m);
