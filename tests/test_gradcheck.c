@@ -122,7 +122,8 @@ static void check_convs(void) {
         k.cout = shapes[s][3];
         k.cin = k.cout; // the transposed conv maps cout channels on the small grid back
         size_t taps = (size_t)k.g.k * k.g.k;
-        k.col = malloc((size_t)k.g.oh * k.g.ow * taps * k.g.c * sizeof(float));
+        size_t cs = conv_col_scratch(k.g, k.cout), gs = transposed_gather_scratch(k.g, k.cout);
+        k.col = malloc((cs > gs ? cs : gs) * sizeof(float));
         k.wt = malloc(taps * k.g.c * k.cout * sizeof(float));
         size_t big = (size_t)k.n * k.g.h * k.g.w * k.g.c, small = (size_t)k.n * k.g.oh * k.g.ow * k.cout;
         size_t nw = taps * k.g.c * k.cout;

@@ -22,14 +22,25 @@ gemm_fn gemm_nn_simd, gemm_tn_simd;
 
 // A convolution's patch matrix without building it (implicit im2col): row p of the (M, segs*seg)
 // matrix is segs runs of seg contiguous floats, run s starting at
-//   base + (p / ow) * row_step + (p % ow) * col_step + s * seg_step.
-// For a k x k conv over a zero-padded image (pw pixels wide, c channels, stride s): segs = k
-// (one run per patch row ky), seg = k * c, seg_step = pw * c, col_step = s * c,
-// row_step = s * pw * c. Element (p, kk) is run kk / seg, offset kk % seg.
+//   base + img * image_step + y * row_step + x * col_step + s * seg_step,
+// where x = p % ow and row p / ow is row y of image img: y = (p / ow) % oh, img = (p / ow) / oh
+// (oh = 0: one image, y = p / ow). For a k x k conv over zero-padded images (pw pixels wide,
+// c channels, stride s, one after another image_step floats apart): segs = k (one run per patch
+// row ky), seg = k * c, seg_step = pw * c, col_step = s * c, row_step = s * pw * c. Element
+// (p, kk) is run kk / seg, offset kk % seg. Several small images in one patch matrix make one
+// longer GEMM instead of many short ones.
 typedef struct {
     const float *base;
     int ow, row_step, col_step, segs, seg, seg_step;
+    int oh;
+    size_t image_step;
 } patch_rows;
+
+// Row p's first run, as an offset from base.
+static inline size_t patch_row_offset(const patch_rows *P, int p) {
+    int row = p / P->ow, y = P->oh ? row % P->oh : row, img = P->oh ? row / P->oh : 0;
+    return (size_t)img * P->image_step + (size_t)y * P->row_step + (size_t)(p % P->ow) * P->col_step;
+}
 
 // Where the rows of a patch GEMM's result go: row p (N floats) at
 //   base + (p / ow) * row_step + (p % ow) * col_step
@@ -73,6 +84,18 @@ typedef void act_backward_fn(ae_activation act, float *dy, const float *y, int n
 act_forward_fn act_forward_scalar, act_forward_simd;
 act_backward_fn act_backward_scalar, act_backward_simd;
 
+// y[i] = exp(x[i]) (y may be x): mathf.h's exp, within 2 ulp of expf, the same bits in both twins.
+typedef void vec_exp_fn(float *y, const float *x, int n);
+vec_exp_fn vec_exp_scalar, vec_exp_simd;
+
+// The binary cross-entropy of sigmoid(z) against targets t in [0, 1], from the logits z: returns
+// the sum over the n pixels of max(z, 0) - z t + log1p(exp(-|z|)) (each term in double, as
+// mathf.h's mathf_bce_term), and where not NULL sets recon = sigmoid(z) and dz = (recon - t) *
+// scale. The sum runs in four double lanes, element i in lane i % 4, added (0 + 1) + (2 + 3) at
+// the end: both twins in that order.
+typedef double bce_logits_fn(float *dz, float *recon, const float *z, const float *t, size_t n, float scale);
+bce_logits_fn bce_logits_scalar, bce_logits_simd;
+
 #if defined(__wasm_simd128__) || defined(__SSE4_1__)
 #define AEVP_HAVE_SIMD 1
 #define gemm_nn gemm_nn_simd
@@ -80,6 +103,8 @@ act_backward_fn act_backward_scalar, act_backward_simd;
 #define patch_gemm patch_gemm_simd
 #define patch_gemm_tn patch_gemm_tn_simd
 #define col_sums col_sums_simd
+#define vec_exp vec_exp_simd
+#define bce_logits bce_logits_simd
 #define vec_dot vec_dot_simd
 #define vec_axpy vec_axpy_simd
 #define act_forward act_forward_simd
@@ -91,6 +116,8 @@ act_backward_fn act_backward_scalar, act_backward_simd;
 #define patch_gemm patch_gemm_scalar
 #define patch_gemm_tn patch_gemm_tn_scalar
 #define col_sums col_sums_scalar
+#define vec_exp vec_exp_scalar
+#define bce_logits bce_logits_scalar
 #define vec_dot vec_dot_scalar
 #define vec_axpy vec_axpy_scalar
 #define act_forward act_forward_scalar
@@ -113,8 +140,10 @@ void im2col(float *col, const float *x, conv_geom g);
 void pad_image(float *xp, const float *x, conv_geom g);
 int conv_padded_h(conv_geom g);
 int conv_padded_w(conv_geom g);
-// The patch rows of g over a padded image xp (pad_image's layout).
+// The patch rows of g over a padded image xp (pad_image's layout), or over `images` of them one
+// after another (conv_padded_h * conv_padded_w * c floats apart): images * oh * ow rows.
 patch_rows conv_patch_rows(const float *xp, conv_geom g);
+patch_rows conv_patch_rows_images(const float *xp, conv_geom g, int images);
 // dst (cols, rows) = src (rows, cols) transposed.
 void transpose(float *dst, const float *src, int rows, int cols);
 #endif

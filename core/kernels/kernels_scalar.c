@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "kernels/mathf.h"
 
 void gemm_nn_scalar(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                     float *C, int ldc, int accumulate) {
@@ -35,8 +36,7 @@ void gemm_tn_scalar(int M, int N, int K, const float *A, int lda, const float *B
 }
 
 static const float *patch_run(const patch_rows *P, int p, int s) {
-    return P->base + (size_t)(p / P->ow) * P->row_step + (size_t)(p % P->ow) * P->col_step +
-           (size_t)s * P->seg_step;
+    return P->base + patch_row_offset(P, p) + (size_t)s * P->seg_step;
 }
 
 void patch_gemm_scalar(const patch_rows *P, int M, int N, const float *B, const float *bias,
@@ -83,6 +83,21 @@ float vec_dot_scalar(const float *a, const float *b, int n) {
 
 void vec_axpy_scalar(float *y, float alpha, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+void vec_exp_scalar(float *y, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] = mathf_exp(x[i]);
+}
+
+double bce_logits_scalar(float *dz, float *recon, const float *z, const float *t, size_t n, float scale) {
+    double lanes[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        float y;
+        lanes[i % 4] += mathf_bce_term(z[i], t[i], &y);
+        if (recon) recon[i] = y;
+        if (dz) dz[i] = (y - t[i]) * scale;
+    }
+    return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
 }
 
 static float act_one(ae_activation act, float v) {
@@ -172,9 +187,12 @@ void pad_image(float *xp, const float *x, conv_geom g) {
     memset(xp + (size_t)(g.h + pad) * row, 0, row * (size_t)(ph - g.h - pad) * sizeof(float));
 }
 
-patch_rows conv_patch_rows(const float *xp, conv_geom g) {
+patch_rows conv_patch_rows(const float *xp, conv_geom g) { return conv_patch_rows_images(xp, g, 1); }
+
+patch_rows conv_patch_rows_images(const float *xp, conv_geom g, int images) {
     int pw = conv_padded_w(g);
-    patch_rows P = {xp, g.ow, g.stride * pw * g.c, g.stride * g.c, g.k, g.k * g.c, pw * g.c};
+    patch_rows P = {xp, g.ow, g.stride * pw * g.c, g.stride * g.c, g.k, g.k * g.c, pw * g.c,
+                    images > 1 ? g.oh : 0, (size_t)conv_padded_h(g) * pw * g.c};
     return P;
 }
 

@@ -17,9 +17,29 @@ typedef v128_t v4;
 #define v4_add(a, b) wasm_f32x4_add(a, b)
 #define v4_mul(a, b) wasm_f32x4_mul(a, b)
 #define v4_sub(a, b) wasm_f32x4_sub(a, b)
-#define v4_max(a, b) wasm_f32x4_pmax(a, b)
+#define v4_max(a, b) wasm_f32x4_pmax(a, b) // a where either is NaN, as v4_min
 #define v4_gt(a, b) wasm_f32x4_gt(a, b)
 #define v4_select(mask, a, b) wasm_v128_bitselect(a, b, mask)
+#define v4_min(a, b) wasm_f32x4_pmin(a, b)
+#define v4_lt(a, b) wasm_f32x4_lt(a, b)
+#define v4_ge(a, b) wasm_f32x4_ge(a, b)
+#define v4_div(a, b) wasm_f32x4_div(a, b)
+#define v4_floor(a) wasm_f32x4_floor(a)
+#define v4_and_bits(a, m) wasm_v128_and(a, wasm_i32x4_splat((int32_t)(m)))
+#define v4_or_bits(a, m) wasm_v128_or(a, wasm_i32x4_splat((int32_t)(m)))
+// (bits >> 23) & 0xff as floats: the biased exponent.
+#define v4_exponent_field(a) wasm_f32x4_convert_i32x4(wasm_i32x4_shr(wasm_v128_and(a, wasm_i32x4_splat(0x7f800000)), 23))
+// 2^n for whole n in [-126, 127] (NaN: 1, like the scalar twin).
+#define v4_pow2(n) wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23)
+// Two doubles: the float lanes 0, 1 (d2_lo) or 2, 3 (d2_hi) widened, for sums kept in double.
+typedef v128_t d2;
+#define d2_lo(v) wasm_f64x2_promote_low_f32x4(v)
+#define d2_hi(v) wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1))
+#define d2_zero() wasm_f64x2_splat(0.0)
+#define d2_add(a, b) wasm_f64x2_add(a, b)
+#define d2_sub(a, b) wasm_f64x2_sub(a, b)
+#define d2_mul(a, b) wasm_f64x2_mul(a, b)
+#define d2_store(p, v) wasm_v128_store(p, v)
 #if defined(__wasm_relaxed_simd__)
 // The relaxed-SIMD build: a * b + acc, fused where the machine has FMA (one rounding), else a
 // multiply and an add: results may differ across machines in the last bits (README).
@@ -37,6 +57,23 @@ typedef __m128 v4;
 #define v4_max(a, b) _mm_max_ps(b, a)
 #define v4_gt(a, b) _mm_cmpgt_ps(a, b)
 #define v4_select(mask, a, b) _mm_blendv_ps(b, a, mask)
+#define v4_min(a, b) _mm_min_ps(b, a)
+#define v4_lt(a, b) _mm_cmplt_ps(a, b)
+#define v4_ge(a, b) _mm_cmpge_ps(a, b)
+#define v4_div(a, b) _mm_div_ps(a, b)
+#define v4_floor(a) _mm_floor_ps(a)
+#define v4_and_bits(a, m) _mm_and_ps(a, _mm_castsi128_ps(_mm_set1_epi32((int)(m))))
+#define v4_or_bits(a, m) _mm_or_ps(a, _mm_castsi128_ps(_mm_set1_epi32((int)(m))))
+#define v4_exponent_field(a) _mm_cvtepi32_ps(_mm_srli_epi32(_mm_and_si128(_mm_castps_si128(a), _mm_set1_epi32(0x7f800000)), 23))
+typedef __m128d d2;
+#define d2_lo(v) _mm_cvtps_pd(v)
+#define d2_hi(v) _mm_cvtps_pd(_mm_movehl_ps(v, v))
+#define d2_zero() _mm_setzero_pd()
+#define d2_add(a, b) _mm_add_pd(a, b)
+#define d2_sub(a, b) _mm_sub_pd(a, b)
+#define d2_mul(a, b) _mm_mul_pd(a, b)
+#define d2_store(p, v) _mm_storeu_pd(p, v)
+#define v4_pow2(n) _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvttps_epi32(n), _mm_set1_epi32(127)), 23))
 #endif
 
 static inline float v4_hsum(v4 v) {

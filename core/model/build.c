@@ -349,13 +349,10 @@ int model_init(ae_model *m, const ae_config *cfg) {
         if (wc > wt) wt = wc;
         if (l->kind == LAYER_CONV || l->kind == LAYER_CONVT) {
             conv_geom g = model_layer_geom(l);
-            // im2col's matrix, or a padded image (of x, or of dy in a stride-1 conv's backward)
-            double cs = (double)g.oh * g.ow * g.k * g.k * g.c;
-            int wider = l->in_c > l->out_c ? l->in_c : l->out_c;
-            double ps = (double)conv_padded_h(g) * conv_padded_w(g) * wider;
+            // padded images (of x, or of dy in the backward)
+            double ps = (double)conv_col_scratch(g, l->kind == LAYER_CONVT ? l->in_c : l->out_c);
             // the transposed conv's gather (its forward; a strided conv's input gradient)
             double gs = (double)transposed_gather_scratch(g, l->kind == LAYER_CONVT ? l->in_c : l->out_c);
-            if (cs > scratch) scratch = cs;
             if (ps > scratch) scratch = ps;
             if (gs > scratch) scratch = gs;
         } else if (l->kind == LAYER_ATTENTION) {

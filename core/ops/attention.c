@@ -38,11 +38,10 @@ void attention_forward(float *y, float *saved, const float *x, const float *para
         for (int r = 0; r < p; r++) { // a row-wise softmax of the scaled scores, max subtracted
             float *row = a + (size_t)r * p, top = -INFINITY;
             for (int j = 0; j < p; j++) top = row[j] > top ? row[j] : top;
+            for (int j = 0; j < p; j++) row[j] = (row[j] - top) * scale;
+            vec_exp(row, row, p);
             double sum = 0.0;
-            for (int j = 0; j < p; j++) {
-                row[j] = expf((row[j] - top) * scale);
-                sum += row[j];
-            }
+            for (int j = 0; j < p; j++) sum += row[j];
             float inv = (float)(1.0 / sum);
             for (int j = 0; j < p; j++) row[j] *= inv;
         }

@@ -8,15 +8,35 @@
 static size_t in_size(conv_geom g) { return (size_t)g.h * g.w * g.c; }
 static size_t pixels_out(conv_geom g) { return (size_t)g.oh * g.ow; }
 
+size_t conv_padded_size(conv_geom g, int c) { return (size_t)conv_padded_h(g) * conv_padded_w(g) * c; }
+
+int conv_images_per_pass(conv_geom g, int c, int n) {
+    size_t each = conv_padded_size(g, c), fit = CONV_PASS_FLOATS / (each ? each : 1);
+    return fit < 1 ? 1 : fit > (size_t)n ? n : (int)fit;
+}
+
+size_t conv_col_scratch(conv_geom g, int cout) {
+    size_t padded = conv_padded_size(g, g.c > cout ? g.c : cout);
+    return padded > CONV_PASS_FLOATS ? padded : CONV_PASS_FLOATS;
+}
+
+// Images i .. i + count - 1 of x (h, w, c each), zero-padded one after another into col.
+static void pad_images(float *col, const float *x, int i, int count, conv_geom g) {
+    size_t each = conv_padded_size(g, g.c), in = (size_t)g.h * g.w * g.c;
+    for (int j = 0; j < count; j++) pad_image(col + (size_t)j * each, x + (size_t)(i + j) * in, g);
+}
+
 void conv2d_forward(float *y, const float *x, const float *w, const float *b, int n, conv_geom g,
                     int cout, float *col) {
-    // Per image: a zero-padded copy (col holds it) read as the patch matrix in place.
+    // Per pass: zero-padded copies of a few images (col holds them) read as one patch matrix.
     size_t m = pixels_out(g);
-    for (int i = 0; i < n; i++) {
-        pad_image(col, x + (size_t)i * in_size(g), g);
-        patch_rows P = conv_patch_rows(col, g);
-        patch_dst D = patch_dst_rows(y + (size_t)i * m * cout, (int)m, cout);
-        patch_gemm(&P, (int)m, cout, w, b, &D);
+    int per = conv_images_per_pass(g, g.c, n);
+    for (int i = 0; i < n; i += per) {
+        int count = n - i < per ? n - i : per;
+        pad_images(col, x, i, count, g);
+        patch_rows P = conv_patch_rows_images(col, g, count);
+        patch_dst D = patch_dst_rows(y + (size_t)i * m * cout, count * (int)m, cout);
+        patch_gemm(&P, count * (int)m, cout, w, b, &D);
     }
 }
 
@@ -35,17 +55,19 @@ void conv2d_backward(float *dx, float *dw, float *db, const float *dy, const flo
     // dy seen as the input of the flipped conv (stride 1: the same grid as x).
     conv_geom gd = {g.oh, g.ow, cout, g.h, g.w, 1, g.k};
     if (dx && g.stride == 1) flip_kernel(wt, w, g.k, g.c, cout);
-    for (int i = 0; i < n; i++) {
+    int per = conv_images_per_pass(g, g.c > cout ? g.c : cout, n);
+    for (int i = 0; i < n; i += per) {
+        int count = n - i < per ? n - i : per;
         const float *dyi = dy + (size_t)i * m * cout;
-        col_sums(db, dyi, (int)m, cout);
-        pad_image(col, x + (size_t)i * in_size(g), g);
-        patch_rows P = conv_patch_rows(col, g);
-        patch_gemm_tn(&P, (int)m, cout, dyi, cout, dw, cout);
+        col_sums(db, dyi, count * (int)m, cout);
+        pad_images(col, x, i, count, g);
+        patch_rows P = conv_patch_rows_images(col, g, count);
+        patch_gemm_tn(&P, count * (int)m, cout, dyi, cout, dw, cout);
         if (!dx || g.stride != 1) continue;
-        pad_image(col, dyi, gd);
-        patch_rows Pd = conv_patch_rows(col, gd);
-        patch_dst D = patch_dst_rows(dx + (size_t)i * in_size(g), g.h * g.w, g.c);
-        patch_gemm(&Pd, g.h * g.w, g.c, wt, NULL, &D);
+        pad_images(col, dy, i, count, gd);
+        patch_rows Pd = conv_patch_rows_images(col, gd, count);
+        patch_dst D = patch_dst_rows(dx + (size_t)i * in_size(g), count * g.h * g.w, g.c);
+        patch_gemm(&Pd, count * g.h * g.w, g.c, wt, NULL, &D);
     }
     // A strided conv's input gradient is the transposed conv of dy: w is already laid out as one's.
     if (dx && g.stride != 1) transposed_gather(dx, dy, w, NULL, n, g, cout, col, wt);

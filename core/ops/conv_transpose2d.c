@@ -80,7 +80,7 @@ void transposed_gather(float *y, const float *x, const float *w, const float *b,
                     continue;
                 }
                 patch_rows P = {scratch + ((size_t)(ty.first + lo) * pw + tx.first + lo) * cin, cols, pw * cin, cin,
-                                ty.count, tx.count * cin, pw * cin};
+                                ty.count, tx.count * cin, pw * cin, 0, 0}; // one image
                 patch_gemm(&P, rows * cols, co, wt + offset[py * s + px], b, &D);
             }
     }
@@ -96,16 +96,19 @@ void conv_transpose2d_backward(float *dx, float *dw, float *db, const float *dy,
     // dy's patch matrix (the padded dy read in place) gives both the weight gradient and dx,
     // which is the conv2d of dy with w.
     size_t m = (size_t)g.oh * g.ow, out = (size_t)g.h * g.w * g.c;
-    for (int i = 0; i < n; i++) {
+    int per = conv_images_per_pass(g, g.c, n);
+    for (int i = 0; i < n; i += per) {
+        int count = n - i < per ? n - i : per;
         const float *dyi = dy + (size_t)i * out;
-        col_sums(db, dyi, g.h * g.w, g.c);
-        pad_image(col, dyi, g);
-        patch_rows P = conv_patch_rows(col, g);
+        col_sums(db, dyi, count * g.h * g.w, g.c);
+        size_t each = conv_padded_size(g, g.c);
+        for (int j = 0; j < count; j++) pad_image(col + (size_t)j * each, dyi + (size_t)j * out, g);
+        patch_rows P = conv_patch_rows_images(col, g, count);
         const float *xi = x + (size_t)i * m * cin;
-        patch_gemm_tn(&P, (int)m, cin, xi, cin, dw, cin);
+        patch_gemm_tn(&P, count * (int)m, cin, xi, cin, dw, cin);
         if (dx) {
-            patch_dst D = patch_dst_rows(dx + (size_t)i * m * cin, (int)m, cin);
-            patch_gemm(&P, (int)m, cin, w, NULL, &D);
+            patch_dst D = patch_dst_rows(dx + (size_t)i * m * cin, count * (int)m, cin);
+            patch_gemm(&P, count * (int)m, cin, w, NULL, &D);
         }
     }
 }

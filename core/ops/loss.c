@@ -9,24 +9,9 @@ static inline float sigmoid_from(float z, float e) { return z >= 0.0f ? 1.0f / (
 
 static inline float sigmoid(float z) { return sigmoid_from(z, expf(-fabsf(z))); }
 
-// max(z, 0) - z t + log(1 + exp(-|z|)): the BCE of sigmoid(z) without forming log(sigmoid), given
-// e = exp(-|z|). The sum over pixels runs in double; the terms in float, one exp and one log1p.
-static inline double bce_from(float z, float t, float e) {
-    return (double)fmaxf(z, 0.0f) - (double)z * t + (double)log1pf(e);
-}
-
-static inline double bce_one(float z, float t) { return bce_from(z, t, expf(-fabsf(z))); }
-
+// BCE from the logits: kernels.h's bce_logits (vectorised, with its own exp and log1p).
 double bce_with_logits(float *dz, float *recon, const float *z, const float *t, size_t count) {
-    double sum = 0.0;
-    float scale = 1.0f / (float)count;
-    for (size_t i = 0; i < count; i++) {
-        float e = expf(-fabsf(z[i])), y = sigmoid_from(z[i], e);
-        recon[i] = y;
-        sum += bce_from(z[i], t[i], e);
-        dz[i] = (y - t[i]) * scale;
-    }
-    return sum / (double)count;
+    return bce_logits(dz, recon, z, t, count, 1.0f / (float)count) / (double)count;
 }
 
 double mse_after_sigmoid(float *dz, float *recon, const float *z, const float *t, size_t count) {
@@ -42,8 +27,4 @@ double mse_after_sigmoid(float *dz, float *recon, const float *z, const float *t
     return sum / (double)count;
 }
 
-double bce_sum(const float *z, const float *t, size_t count) {
-    double sum = 0.0;
-    for (size_t i = 0; i < count; i++) sum += bce_one(z[i], t[i]);
-    return sum;
-}
+double bce_sum(const float *z, const float *t, size_t count) { return bce_logits(NULL, NULL, z, t, count, 0.0f); }

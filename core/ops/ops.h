@@ -9,7 +9,12 @@
 #include "kernels/kernels.h"
 
 // conv2d, k x k (k = g.k), padding k / 2, stride g.stride. x: (n, h, w, c)  y: (n, oh, ow, cout)
-// w: (k, k, c, cout)  b: (cout)  col: scratch of g.oh*g.ow*k*k*g.c floats  wt: scratch of w's size
+// w: (k, k, c, cout)  b: (cout)  col: scratch of conv_col_scratch(g, cout) floats  wt: scratch of
+// w's size. Small images go CONV_PASS_FLOATS of padded images at a time, as one patch matrix.
+#define CONV_PASS_FLOATS 8192
+size_t conv_padded_size(conv_geom g, int c);
+int conv_images_per_pass(conv_geom g, int c, int n);
+size_t conv_col_scratch(conv_geom g, int cout);
 void conv2d_forward(float *y, const float *x, const float *w, const float *b, int n, conv_geom g,
                     int cout, float *col);
 // dx may be NULL (the first layer needs no input gradient); dx is overwritten, dw/db accumulate.
@@ -18,6 +23,7 @@ void conv2d_backward(float *dx, float *dw, float *db, const float *dy, const flo
 
 // conv_transpose2d: the adjoint of the conv2d with geometry g (g describes the *output* grid:
 // the transposed conv maps (n, g.oh, g.ow, cin) to (n, g.h, g.w, g.c)). w: (k, k, g.c, cin).
+// col: conv_col_scratch(g, cin) floats for the backward, transposed_gather_scratch for the forward.
 void conv_transpose2d_forward(float *y, const float *x, const float *w, const float *b, int n,
                               conv_geom g, int cin, float *col, float *wt);
 void conv_transpose2d_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
