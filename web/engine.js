@@ -61,14 +61,23 @@ class Engine {
     const pings = await Promise.all(this.#workers.map((_, rank) => this.#to(rank, 'ping', { simd: this.#simd })));
     this.#build = pings[0].build;
     if (pings.some((p) => p.build !== this.#build)) throw new EngineError('load', 'the workers loaded different WASM builds');
-    if (this.#workers.length < 2) return;
-    // Data-parallel training: ranks 1.. each talk to rank 0 over a port of their own.
-    if (this.#workers.length > 2) throw new EngineError('arg', 'data-parallel training supports 2 workers');
-    const channel = new MessageChannel();
-    await Promise.all([
-      this.#to(0, 'peer', { port: channel.port1 }, [channel.port1]),
-      this.#to(1, 'peer', { port: channel.port2 }, [channel.port2]),
-    ]);
+    const size = this.#workers.length;
+    if (size < 2) return;
+    // Data-parallel training: two workers share one port; more pass gradients round a ring, each
+    // sending to the next rank over a port of its own.
+    if (size === 2) {
+      const channel = new MessageChannel();
+      await Promise.all([
+        this.#to(0, 'peer', { port: channel.port1 }, [channel.port1]),
+        this.#to(1, 'peer', { port: channel.port2 }, [channel.port2]),
+      ]);
+      return;
+    }
+    const links = this.#workers.map(() => new MessageChannel()); // links[r]: rank r to rank r + 1
+    await Promise.all(this.#workers.map((_, rank) => {
+      const next = links[rank].port1, prev = links[(rank + size - 1) % size].port2;
+      return this.#to(rank, 'ring', { next, prev }, [next, prev]);
+    }));
   }
 
   #crash(message) {
@@ -173,6 +182,12 @@ class Engine {
       // Each replica's time computing its share, waiting for the other's and updating.
       return { ...results[0], timing: results.map((r) => r.timing) };
     });
+  }
+
+  // Every replica's weights (Float32Arrays, rank order): for tests that they stay identical.
+  async replicaWeights() {
+    const replies = await Promise.all(this.#workers.map((_, rank) => this.#to(rank, 'getWeights')));
+    return replies.map((r) => r.weights);
   }
 
   // Makes the engine trap, as a crash would (for tests of crash recovery).

@@ -72,6 +72,7 @@ async function handle(core, msg) {
     case 'ping': return { ready: true, build };
     case 'schema': return { schema: core.schema() };
     case 'peer': setPeer(msg.port); return { peer: true };
+    case 'ring': setPeer(msg.next, msg.prev); return { peer: true };
     case 'loadDataset': return loadDataset(core, msg.name, () => requireIdle('change the data set'));
     case 'configure': {
       requireIdle('reconfigure');

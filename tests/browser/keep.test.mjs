@@ -269,3 +269,23 @@ test('Arithmetic: "fastest" runs the relaxed-SIMD build, "exact" the plain one, 
   assert.deepEqual(errors, []);
   assert.deepEqual(second.errors, []);
 });
+
+test('Workers: one per core up to eight; four train together and the choice is kept', async () => {
+  const { page, errors } = await open();
+  // This machine has two cores: the page is told of eight.
+  await page.context().addInitScript(() => Object.defineProperty(navigator, 'hardwareConcurrency', { get: () => 8 }));
+  await page.reload();
+  await waitReady(page, /ready in/);
+  assert.deepEqual(await page.$$eval('#workers option', (os) => os.map((o) => o.value)), ['1', '2', '3', '4', '5', '6', '7', '8']);
+  const output = await outputPixels(page);
+  await page.selectOption('#workers', '4');
+  await page.waitForFunction(() => /4 workers/.test(document.getElementById('status').textContent), null, { timeout: 60 * SECONDS });
+  await page.waitForTimeout(800);
+  assert.equal(await outputPixels(page), output, 'the model changed with the worker count');
+  assert.equal(await page.evaluate(() => localStorage.getItem('aevp.workers')), '4');
+  await page.click('#btn-train');
+  await page.waitForFunction(() => /batch \d+\/\d+ · loss/.test(document.getElementById('train-numbers').textContent), null, { timeout: 60 * SECONDS });
+  await page.click('#btn-stop');
+  await page.waitForFunction(() => /Stopped after/.test(document.getElementById('status').textContent), null, { timeout: 60 * SECONDS });
+  assert.deepEqual(errors, []);
+});

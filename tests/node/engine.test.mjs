@@ -206,3 +206,46 @@ test('two workers train data-parallel to the weights of one, up to summation ord
   const again = await two.train({ epochs: 1, limit: 640 });
   assert.equal(again.epochs, 1, 'a run after a stopped one works (stale messages dropped)');
 });
+
+test('three and four workers pass gradients round a ring: the weights of one, replicas identical', async () => {
+  const one = await newEngine();
+  await one.loadDataset('mnist');
+  await one.configure({ batch_size: 64, seed: 11 });
+  const a = await one.train({ epochs: 1, limit: 64 * 40 });
+  const wa = await one.getWeights();
+  for (const workers of [3, 4]) {
+    const many = await createEngine({ workers, workerFactory: nodeWorker });
+    live.add(many);
+    assert.equal(many.workers, workers);
+    await many.loadDataset('mnist');
+    await many.configure({ batch_size: 64, seed: 11 });
+    const b = await many.train({ epochs: 1, limit: 64 * 40 });
+    assert.equal(b.timing.length, workers);
+    const replicas = await many.replicaWeights();
+    for (const w of replicas.slice(1))
+      assert.ok(w.every((v, i) => Object.is(v, replicas[0][i])), `${workers} workers: the replicas' weights differ`);
+    let worst = 0;
+    for (let i = 0; i < wa.length; i++) worst = Math.max(worst, Math.abs(wa[i] - replicas[0][i]) / (0.1 + Math.abs(wa[i])));
+    console.log(`  ${workers} workers, 40 steps: ${b.samplesPerSec.toFixed(0)} samples/s (2 cores); largest relative weight difference to one worker ${worst.toExponential(2)}`);
+    assert.ok(worst < 1e-3, `the ${workers}-worker weights differ by ${worst}`);
+    assert.ok(Math.abs(a.history[0].valLoss - b.history[0].valLoss) < 1e-3);
+    // A stop reaches every replica round the ring; a run after it works (stale messages dropped).
+    const run = many.train({ epochs: 1 });
+    await new Promise((r) => setTimeout(r, 400));
+    await many.stop();
+    assert.equal((await run).epochs, 0);
+    const again = await many.train({ epochs: 1, limit: 640 });
+    assert.equal(again.epochs, 1);
+    // A diverging run pauses with every replica rolled back to the same weights.
+    await many.trainFurther({ learning_rate: 10 });
+    let diverged = null;
+    const wild = many.train({ epochs: 1, onProgress: (e) => { if (e.kind === 'diverged') diverged = e; } });
+    for (let i = 0; i < 100 && !diverged; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(diverged, 'a learning rate of 10 diverges');
+    await many.stop();
+    await wild;
+    const kept = await many.replicaWeights();
+    assert.ok(kept[0].every(Number.isFinite), 'the weights kept are finite');
+    for (const w of kept.slice(1)) assert.ok(w.every((v, i) => Object.is(v, kept[0][i])), 'the replicas rolled back alike');
+  }
+});

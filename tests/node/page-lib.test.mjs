@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { openEngine, workerCount, WORKERS_KEY } from '../../web/lib/engine-start.js';
+import { openEngine, workerChoices, workerCount, WORKERS_KEY } from '../../web/lib/engine-start.js';
 import { alignAxes, along, gaussian, inversePca, jitter, manifoldLatents, nearestPlacement, pcaPoints, projectPca, totalVariance } from '../../web/lib/latent.js';
 import { latestWins } from '../../web/lib/latest.js';
 
@@ -162,14 +162,20 @@ test('latestWins: a job may ask again from inside (the model changed meanwhile)'
   assert.equal(calls, 2);
 });
 
-test('workerCount: the stored choice, else two where there are two cores; openEngine falls back to one', async () => {
+test('workerCount: the stored choice, else two where there are two cores; workerChoices; openEngine falls back to one', async () => {
   const storage = (value) => ({ getItem: (key) => (key === WORKERS_KEY ? value : null) });
   assert.equal(workerCount(storage(null), 8), 2);
   assert.equal(workerCount(storage(null), 1), 1);
   assert.equal(workerCount(storage(null), undefined), 1);
   assert.equal(workerCount(storage('1'), 8), 1);
   assert.equal(workerCount(storage('2'), 1), 2);
-  assert.equal(workerCount(storage('7'), 4), 2, 'a stored value out of range is ignored');
+  assert.equal(workerCount(storage('7'), 4), 7, 'a stored choice up to 8 is kept');
+  assert.equal(workerCount(storage('9'), 4), 2, 'a stored value out of range is ignored');
+  assert.equal(workerCount(storage('2.5'), 4), 2, 'a stored value out of range is ignored');
+  assert.deepEqual(workerChoices(1), [1, 2]);
+  assert.deepEqual(workerChoices(4), [1, 2, 3, 4]);
+  assert.deepEqual(workerChoices(64), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(workerChoices(2, 5), [1, 2, 3, 4, 5], 'the running count is offered');
   const asked = [];
   const engine = await openEngine(async ({ workers }) => {
     asked.push(workers);

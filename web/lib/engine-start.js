@@ -5,11 +5,21 @@
 export const WORKERS_KEY = 'aevp.workers';
 export const SIMD_KEY = 'aevp.simd';
 
-// Two workers where the machine has the cores for them, unless the person chose otherwise.
+// At most this many workers train together (engine.js's cap).
+export const MAX_WORKERS = 8;
+
+// Two workers where the machine has the cores for them, unless the person chose otherwise
+// (1..MAX_WORKERS).
 export function workerCount(storage, cores) {
   const chosen = Number(storage.getItem(WORKERS_KEY));
-  if (chosen === 1 || chosen === 2) return chosen;
+  if (Number.isInteger(chosen) && chosen >= 1 && chosen <= MAX_WORKERS) return chosen;
   return (cores ?? 1) >= 2 ? 2 : 1;
+}
+
+// The worker counts to offer: one per core up to MAX_WORKERS (1 and 2 always), and `current`.
+export function workerChoices(cores, current = 1) {
+  const top = Math.max(2, Math.min(MAX_WORKERS, Math.floor(cores ?? 1)), Math.min(current, MAX_WORKERS));
+  return Array.from({ length: top }, (_, i) => i + 1);
 }
 
 // 'auto' (the relaxed-SIMD build where the browser has it) unless the person chose 'plain' (the

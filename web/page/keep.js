@@ -4,7 +4,7 @@
 import * as autosave from '../autosave.js';
 import { createEngine } from '../engine.js';
 import { sameConfig } from '../lib/config-schema.js';
-import { SIMD_KEY, WORKERS_KEY, openEngine, simdChoice, workerCount } from '../lib/engine-start.js';
+import { SIMD_KEY, WORKERS_KEY, openEngine, simdChoice, workerChoices, workerCount } from '../lib/engine-start.js';
 import { DEFAULT_STATE, decodeWeights, encodeWeights, fitsInLink, linkConfig, listenHash, parseHash, serializeHash, writeHash } from '../state.js';
 import { store } from './store.js';
 
@@ -172,6 +172,14 @@ export function createKeep({ lossChart, pad, notices }) {
     }
   }
 
+  // One worker per core up to eight (and whatever runs now).
+  function showWorkerChoices(current) {
+    const select = $('workers');
+    const have = new Set([...select.options].map((o) => Number(o.value)));
+    for (const n of workerChoices(navigator.hardwareConcurrency, current))
+      if (!have.has(n)) select.append(new Option(String(n), String(n)));
+  }
+
   // A new worker count or build means a new engine: the model moves over through a model file.
   async function switchEngine() {
     if (s.training) return;
@@ -239,6 +247,7 @@ export function createKeep({ lossChart, pad, notices }) {
   store.on('engine', (engine) => {
     if (!engine) return;
     engine.onCrash = (message) => recover(message);
+    showWorkerChoices(engine.workers);
     $('workers').value = String(engine.workers);
     showBuild(engine);
   });

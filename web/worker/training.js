@@ -28,16 +28,18 @@ async function waitWhilePaused() {
   return run.stopping;
 }
 
-// ---------------------------------------------------------------- data-parallel peer
-// With two workers, each holds a replica of the model and the data set; during training they
-// swap gradients over a MessagePort every batch. Messages carry the run's id: those of a run that
-// was stopped mid-exchange are dropped by the next.
-let peer = null;
+// ---------------------------------------------------------------- data-parallel peers
+// With two or more workers, each holds a replica of the model and the data set; during training
+// they combine gradients every batch. Two swap them over one MessagePort; three or more pass
+// chunks round a ring (each sends to the next rank and hears from the previous one). Messages
+// carry the run's id: those of a run that was stopped mid-exchange are dropped by the next.
+let peer = null; // the port this replica sends on
 const peerInbox = [], peerWaiters = [];
 
-export function setPeer(port) {
+// port: where to send; from: where the messages come from (the same port with two workers).
+export function setPeer(port, from = port) {
   peer = port;
-  port.onmessage = (event) => {
+  from.onmessage = (event) => {
     const waiter = peerWaiters.shift();
     if (waiter) waiter(event.data);
     else peerInbox.push(event.data);
@@ -97,6 +99,74 @@ async function parallelStep(m, d, idxPtr, count, par) {
   par.timing.computeMs += t1 - t0;
   par.timing.waitMs += t2 - t1;
   par.timing.updateMs += performance.now() - t2;
+  return { loss: mean('loss'), recon: mean('recon'), kl: mean('kl') };
+}
+
+// One batch split between `size` >= 3 replicas round a ring: rank r takes images
+// floor(r * count / size) .. floor((r + 1) * count / size) - 1, weights its share's mean gradient by
+// its images, and the weighted gradients are summed chunk by chunk (a ring all-reduce: size - 1
+// steps that add, size - 1 that pass the finished chunks on). Each chunk is summed in one fixed
+// order, and every replica ends with the same finished chunks, so all apply the same update.
+// Returns {loss, recon, kl} for the batch, or null if a replica stopped. The chunks travel in
+// buffers that come back to a pool: nothing but small views is allocated per batch.
+async function ringStep(m, d, idxPtr, count, par) {
+  const { rank, size } = par;
+  const first = Math.floor(rank * count / size), mine = Math.floor((rank + 1) * count / size) - first;
+  let loss = 0, terms = { recon: 0, kl: 0 };
+  const t0 = performance.now();
+  if (mine > 0) {
+    loss = m.gradientsU8(d.train.dataPtr, idxPtr + first * 4, mine, first);
+    terms = m.lastTerms();
+  } else {
+    m.gradientView().fill(0);
+  }
+  const g = m.gradientView(), P = g.length, weight = mine / count;
+  for (let k = 0; k < P; k++) g[k] *= weight;
+  const lo = (c) => Math.floor(c * P / size), hi = (c) => Math.floor((c + 1) * P / size);
+  const longest = Math.ceil(P / size);
+  par.pool ??= [];
+  const send = (chunk, stat) => {
+    let buffer = par.pool.pop();
+    if (!buffer || buffer.byteLength < longest * 4) buffer = new ArrayBuffer(longest * 4);
+    const data = new Float32Array(buffer, 0, hi(chunk) - lo(chunk));
+    data.set(g.subarray(lo(chunk), hi(chunk)));
+    peer.postMessage({ runId: par.runId, chunk, stat, data }, [buffer]);
+  };
+  const t1 = performance.now();
+  let waitMs = 0;
+  const receive = async () => {
+    const w0 = performance.now();
+    const msg = await fromPeer(par.runId);
+    waitMs += performance.now() - w0;
+    return msg;
+  };
+  const stats = new Array(size);
+  stats[rank] = { n: mine, loss, ...terms };
+  // Reduce: at step s this replica sends its partial sum of chunk rank - s and adds its own share
+  // to the partial sum of chunk rank - s - 1 that arrives; the stats of rank - s ride along.
+  for (let s = 0; s < size - 1; s++) {
+    send((rank - s + size) % size, stats[(rank - s + size) % size]);
+    const msg = await receive();
+    if (msg.stop) return null;
+    const c = msg.chunk, part = msg.data;
+    stats[(rank - s - 1 + size) % size] = msg.stat;
+    for (let k = lo(c), j = 0; k < hi(c); k++, j++) g[k] = part[j] + g[k];
+    par.pool.push(part.buffer);
+  }
+  // Gather: the finished chunk rank + 1 goes round; each replica copies the others in.
+  for (let s = 0; s < size - 1; s++) {
+    send((rank + 1 - s + size) % size, null);
+    const msg = await receive();
+    if (msg.stop) return null;
+    g.set(msg.data, lo(msg.chunk));
+    par.pool.push(msg.data.buffer);
+  }
+  const t2 = performance.now();
+  const mean = (key) => stats.reduce((sum, st) => sum + st.n * st[key], 0) / count;
+  m.applyGradients(mean('loss'));
+  par.timing.computeMs += t1 - t0;
+  par.timing.waitMs += waitMs;
+  par.timing.updateMs += performance.now() - t2 + (t2 - t1 - waitMs);
   return { loss: mean('loss'), recon: mean('recon'), kl: mean('kl') };
 }
 
@@ -161,7 +231,7 @@ function checkRun(m, d, epochRange, { epochs, limit }) {
 }
 
 // Trains model m on data set d. epochRange: the config's range for epochs ({min, max}, from the
-// engine's schema); args: {epochs, limit, parallel: {rank, size, runId} with two workers}.
+// engine's schema); args: {epochs, limit, parallel: {rank, size, runId} with two or more workers}.
 export async function train(m, d, epochRange, args) {
   const { epochs, limit } = checkRun(m, d, epochRange, args);
   const { parallel } = args;
@@ -169,7 +239,7 @@ export async function train(m, d, epochRange, args) {
   const n = limit, batch = m.batchSize, batches = Math.ceil(n / batch);
   m.planRun(batches); // a cosine or one-cycle schedule spans the config's epochs of these batches
   if (parallel && !peer) throw new EngineError('state', 'parallel training needs a peer worker');
-  const follower = parallel?.rank > 0;   // rank 0 reports progress and evaluates; the other follows
+  const follower = parallel?.rank > 0;   // rank 0 reports progress and evaluates; the others follow
   const history = [];
   run = { paused: false, stopping: false, resume: null };
   if (parallel) parallel.timing = { computeMs: 0, waitMs: 0, updateMs: 0 };
@@ -194,7 +264,8 @@ export async function train(m, d, epochRange, args) {
         let loss, terms;
         try {
           if (parallel) {
-            const step = await parallelStep(m, d, d.perm + b * batch * 4, count, parallel);
+            const exchange = parallel.size > 2 ? ringStep : parallelStep;
+            const step = await exchange(m, d, d.perm + b * batch * 4, count, parallel);
             if (step === null) { run.stopping = true; break; }
             ({ loss, ...terms } = step);
           } else {
@@ -247,8 +318,9 @@ export async function train(m, d, epochRange, args) {
       progress({ kind: 'epoch', ...record });
     }
   } finally {
-    // Whichever replica ends first (stop, error, or the last batch) releases the other, which may
-    // be waiting for its gradients; after a normal end the message is a stale one, dropped later.
+    // Whichever replica ends first (stop, error, or the last batch) releases the next one, which
+    // may be waiting for its gradients and passes the stop on round a ring; after a normal end the
+    // message is a stale one, dropped later.
     if (parallel) peer.postMessage({ runId: parallel.runId, stop: true });
     run = null;
   }
