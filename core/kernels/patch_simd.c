@@ -101,62 +101,40 @@ static void patch_gemv(const patch_rows *P, int M, const float *B, const float *
     }
 }
 
-// Its weight gradient: C (a column, one float per patch element) += sum_p B[p] * row p, with the
-// column vectorised along each run, 16 floats at a time held over all pixels.
+// c[0 .. 4 * width) += sum_p B[p] * the first 4 * width floats of row p's run: width vectors
+// held over all pixels (width a constant where it is called: the sums stay in registers).
+static inline __attribute__((always_inline)) void gemv_tn_cols(const patch_rows *P, int M, const float *B,
+                                                               int ldb, const float *run, float *c, const int width) {
+    v4 s[6];
+    for (int q = 0; q < width; q++) s[q] = v4_splat(0);
+    const float *b = B;
+    patch_cursor row = {0, 0, 0};
+    for (int p0 = 0; p0 < M; p0 += P->ow) {
+        const float *a = run + row.image + (size_t)row.y * P->row_step;
+        row = patch_next_row(P, row);
+        int end = p0 + P->ow < M ? P->ow : M - p0;
+        for (int x = 0; x < end; x++, a += P->col_step, b += ldb) {
+            v4 d = v4_splat(*b);
+            for (int q = 0; q < width; q++) s[q] = v4_madd(s[q], v4_load(a + 4 * q), d);
+        }
+    }
+    for (int q = 0; q < width; q++) v4_store(c + 4 * q, v4_add(v4_load(c + 4 * q), s[q]));
+}
+
+// The GEMV's weight gradient: C (a column, one float per patch element) += sum_p B[p] * row p,
+// with the column vectorised along each run.
 static void patch_gemv_tn(const patch_rows *P, int M, const float *B, int ldb, float *C, int ldc) {
     int seg = P->seg;
     for (int sg = 0; sg < P->segs; sg++) {
         const float *run = P->base + (size_t)sg * P->seg_step;
         float *c = C + (size_t)sg * seg * ldc;
         int t = 0;
-        for (; ldc == 1 && t + 24 <= seg; t += 24) {
-            // 24 floats: six sums in flight cover the multiply-add's latency.
-            v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
-            const float *b = B;
-            patch_cursor row = {0, 0, 0};
-            for (int p0 = 0; p0 < M; p0 += P->ow) {
-                const float *a = run + row.image + (size_t)row.y * P->row_step + t;
-                row = patch_next_row(P, row);
-                int end = p0 + P->ow < M ? P->ow : M - p0;
-                for (int x = 0; x < end; x++, a += P->col_step, b += ldb) {
-                    v4 d = v4_splat(*b);
-                    s0 = v4_madd(s0, v4_load(a), d);
-                    s1 = v4_madd(s1, v4_load(a + 4), d);
-                    s2 = v4_madd(s2, v4_load(a + 8), d);
-                    s3 = v4_madd(s3, v4_load(a + 12), d);
-                    s4 = v4_madd(s4, v4_load(a + 16), d);
-                    s5 = v4_madd(s5, v4_load(a + 20), d);
-                }
-            }
-            v4 sums[6] = {s0, s1, s2, s3, s4, s5};
-            for (int q = 0; q < 6; q++) v4_store(c + t + 4 * q, v4_add(v4_load(c + t + 4 * q), sums[q]));
-        }
-        for (; ldc == 1 && t + 16 <= seg; t += 16) {
-            v4 s0 = v4_splat(0), s1 = s0, s2 = s0, s3 = s0;
-            const float *b = B;
-            patch_cursor row = {0, 0, 0};
-            for (int p0 = 0; p0 < M; p0 += P->ow) {
-                const float *a = run + row.image + (size_t)row.y * P->row_step + t;
-                row = patch_next_row(P, row);
-                int end = p0 + P->ow < M ? P->ow : M - p0;
-                for (int x = 0; x < end; x++, a += P->col_step, b += ldb) {
-                    v4 d = v4_splat(*b);
-                    s0 = v4_madd(s0, v4_load(a), d);
-                    s1 = v4_madd(s1, v4_load(a + 4), d);
-                    s2 = v4_madd(s2, v4_load(a + 8), d);
-                    s3 = v4_madd(s3, v4_load(a + 12), d);
-                }
-            }
-            v4_store(c + t, v4_add(v4_load(c + t), s0));
-            v4_store(c + t + 4, v4_add(v4_load(c + t + 4), s1));
-            v4_store(c + t + 8, v4_add(v4_load(c + t + 8), s2));
-            v4_store(c + t + 12, v4_add(v4_load(c + t + 12), s3));
-        }
+        // 24 floats at a time: six sums in flight cover the multiply-add's latency; then 16.
+        for (; ldc == 1 && t + 24 <= seg; t += 24) gemv_tn_cols(P, M, B, ldb, run + t, c + t, 6);
+        for (; ldc == 1 && t + 16 <= seg; t += 16) gemv_tn_cols(P, M, B, ldb, run + t, c + t, 4);
         for (; t < seg; t++) {
             float sum = 0;
-            for (int p = 0; p < M; p++)
-                sum += run[patch_row_offset(P, p) + t] *
-                       B[(size_t)p * ldb];
+            for (int p = 0; p < M; p++) sum += run[patch_row_offset(P, p) + t] * B[(size_t)p * ldb];
             c[(size_t)t * ldc] += sum;
         }
     }

@@ -60,18 +60,23 @@ async function fromPeer(runId) {
 // No allocation per batch: the gradients travel in a buffer that each replica fills and transfers,
 // and the buffer it receives is the one it sends next time (a garbage collection in one replica
 // would stall both).
+// This replica's share of a batch: images first .. first + mine - 1 of it. Leaves the share's mean
+// gradient in the engine's gradient buffer (zeros for an empty share); {loss, terms} of the share.
+function shareGradient(m, d, idxPtr, first, mine) {
+  if (mine === 0) {
+    m.gradientView().fill(0);
+    return { loss: 0, terms: { recon: 0, kl: 0 } };
+  }
+  const loss = m.gradientsU8(d.train.dataPtr, idxPtr + first * 4, mine, first);
+  return { loss, terms: m.lastTerms() };
+}
+
 async function parallelStep(m, d, idxPtr, count, par) {
   const share = Math.ceil(count / 2);
   const mine = par.rank === 0 ? share : count - share;
-  let loss = 0, terms = { recon: 0, kl: 0 };
   const first = par.rank === 0 ? 0 : share;
   const t0 = performance.now();
-  if (mine > 0) {
-    loss = m.gradientsU8(d.train.dataPtr, idxPtr + first * 4, mine, first);
-    terms = m.lastTerms();
-  } else {
-    m.gradientView().fill(0);
-  }
+  const { loss, terms } = shareGradient(m, d, idxPtr, first, mine);
   const own = m.gradientView();
   const sent = par.spare?.length === own.length ? par.spare : new Float32Array(own.length);
   sent.set(own);
@@ -112,14 +117,8 @@ async function parallelStep(m, d, idxPtr, count, par) {
 async function ringStep(m, d, idxPtr, count, par) {
   const { rank, size } = par;
   const first = Math.floor(rank * count / size), mine = Math.floor((rank + 1) * count / size) - first;
-  let loss = 0, terms = { recon: 0, kl: 0 };
   const t0 = performance.now();
-  if (mine > 0) {
-    loss = m.gradientsU8(d.train.dataPtr, idxPtr + first * 4, mine, first);
-    terms = m.lastTerms();
-  } else {
-    m.gradientView().fill(0);
-  }
+  const { loss, terms } = shareGradient(m, d, idxPtr, first, mine);
   const g = m.gradientView(), P = g.length, weight = mine / count;
   for (let k = 0; k < P; k++) g[k] *= weight;
   const lo = (c) => Math.floor(c * P / size), hi = (c) => Math.floor((c + 1) * P / size);
