@@ -20,8 +20,7 @@ size_t conv_col_scratch(conv_geom g, int cout) {
     return padded > CONV_PASS_FLOATS ? padded : CONV_PASS_FLOATS;
 }
 
-// Images i .. i + count - 1 of x (h, w, c each), zero-padded one after another into col.
-static void pad_images(float *col, const float *x, int i, int count, conv_geom g) {
+void conv_pad_images(float *col, const float *x, int i, int count, conv_geom g) {
     size_t each = conv_padded_size(g, g.c), in = (size_t)g.h * g.w * g.c;
     for (int j = 0; j < count; j++) pad_image(col + (size_t)j * each, x + (size_t)(i + j) * in, g);
 }
@@ -33,7 +32,7 @@ void conv2d_forward(float *y, const float *x, const float *w, const float *b, in
     int per = conv_images_per_pass(g, g.c, n);
     for (int i = 0; i < n; i += per) {
         int count = n - i < per ? n - i : per;
-        pad_images(col, x, i, count, g);
+        conv_pad_images(col, x, i, count, g);
         patch_rows P = conv_patch_rows_images(col, g, count);
         patch_dst D = patch_dst_rows(y + (size_t)i * m * cout, count * (int)m, cout);
         patch_gemm(&P, count * (int)m, cout, w, b, &D);
@@ -60,11 +59,11 @@ void conv2d_backward(float *dx, float *dw, float *db, const float *dy, const flo
         int count = n - i < per ? n - i : per;
         const float *dyi = dy + (size_t)i * m * cout;
         col_sums(db, dyi, count * (int)m, cout);
-        pad_images(col, x, i, count, g);
+        conv_pad_images(col, x, i, count, g);
         patch_rows P = conv_patch_rows_images(col, g, count);
         patch_gemm_tn(&P, count * (int)m, cout, dyi, cout, dw, cout);
         if (!dx || g.stride != 1) continue;
-        pad_images(col, dy, i, count, gd);
+        conv_pad_images(col, dy, i, count, gd);
         patch_rows Pd = conv_patch_rows_images(col, gd, count);
         patch_dst D = patch_dst_rows(dx + (size_t)i * in_size(g), count * g.h * g.w, g.c);
         patch_gemm(&Pd, count * g.h * g.w, g.c, wt, NULL, &D);

@@ -101,8 +101,7 @@ void conv_transpose2d_backward(float *dx, float *dw, float *db, const float *dy,
         int count = n - i < per ? n - i : per;
         const float *dyi = dy + (size_t)i * out;
         col_sums(db, dyi, count * g.h * g.w, g.c);
-        size_t each = conv_padded_size(g, g.c);
-        for (int j = 0; j < count; j++) pad_image(col + (size_t)j * each, dyi + (size_t)j * out, g);
+        conv_pad_images(col, dy, i, count, g);
         patch_rows P = conv_patch_rows_images(col, g, count);
         const float *xi = x + (size_t)i * m * cin;
         patch_gemm_tn(&P, count * (int)m, cin, xi, cin, dw, cin);

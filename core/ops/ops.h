@@ -15,6 +15,8 @@
 size_t conv_padded_size(conv_geom g, int c);
 int conv_images_per_pass(conv_geom g, int c, int n);
 size_t conv_col_scratch(conv_geom g, int cout);
+// Images i .. i + count - 1 of x (g.h, g.w, g.c each), zero-padded one after another into col.
+void conv_pad_images(float *col, const float *x, int i, int count, conv_geom g);
 void conv2d_forward(float *y, const float *x, const float *w, const float *b, int n, conv_geom g,
                     int cout, float *col);
 // dx may be NULL (the first layer needs no input gradient); dx is overwritten, dw/db accumulate.
