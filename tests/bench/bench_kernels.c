@@ -112,7 +112,10 @@ int main(int argc, char **argv) {
 #else
     if (peak > 0) printf("4-wide SIMD peak, 12 chains of multiply+add, measured: %.2f GFLOP/s\n", peak);
 #endif
-    printf("%-18s %-9s %11s %9s %8s %7s\n", "layer", "pass", "MFLOP/batch", "ms/batch", "GFLOP/s", "% peak");
+    // The relaxed build's rows also against the plain multiply+add peak (issue 18's yardstick).
+    int both = kernel_peak != peak && peak > 0;
+    printf("%-18s %-9s %11s %9s %8s %7s%s\n", "layer", "pass", "MFLOP/batch", "ms/batch", "GFLOP/s", "% peak",
+           both ? "  % plain" : "");
     double total_flops = 0, total_time = 0;
     int step_only = argc > 2 && strcmp(argv[2], "--step") == 0;
     for (int li = 0; !step_only && li < m->layer_count; li++) {
@@ -125,8 +128,13 @@ int main(int argc, char **argv) {
             total_flops += flops;
             total_time += t;
             if (flops > 0)
-                printf("%-18s %-9s %11.2f %9.3f %8.2f %6.0f%%\n", l->name, pass ? "backward" : "forward", flops / 1e6,
-                       t * 1e3, flops / t / 1e9, kernel_peak > 0 ? 100.0 * flops / t / 1e9 / kernel_peak : 0.0);
+            {
+                double rate = flops / t / 1e9;
+                printf("%-18s %-9s %11.2f %9.3f %8.2f %6.0f%%", l->name, pass ? "backward" : "forward", flops / 1e6,
+                       t * 1e3, rate, kernel_peak > 0 ? 100.0 * rate / kernel_peak : 0.0);
+                if (both) printf(" %8.0f%%", 100.0 * rate / peak);
+                printf("\n");
+            }
             else
                 printf("%-18s %-9s %11s %9.3f %8s\n", l->name, pass ? "backward" : "forward", "-", t * 1e3, "-");
         }
