@@ -161,31 +161,22 @@ void patch_gemm_simd(const patch_rows *P, int M, int N, const float *B, const fl
         float *c[4];
         dst_block(D, &dcur, rows, c);
         int j = 0;
-        if (short_runs) {
-            for (; j + 8 <= N; j += 8) {
-                v4 s00 = v4_splat(0), s01 = s00, s10 = s00, s11 = s00;
-                v4 s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+        for (; j + 8 <= N; j += 8) {
+            v4 s00 = v4_splat(0), s01 = s00, s10 = s00, s11 = s00;
+            v4 s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+            if (short_runs) {
                 const float *b = B + j;
                 for (int kk = 0; kk < K; kk++, b += N) {
                     MICRO_4X8_STEP(r0, r1, r2, r3, offs[kk], b);
                 }
-                v4 bv0 = bias ? v4_load(bias + j) : s00, bv1 = bias ? v4_load(bias + j + 4) : s00;
-                v4 out[4][2] = {{s00, s01}, {s10, s11}, {s20, s21}, {s30, s31}};
-                for (int r = 0; r < rows; r++) {
-                    STB(c[r] + j, out[r][0], bv0);
-                    STB(c[r] + j + 4, out[r][1], bv1);
-                }
-            }
-        }
-        for (; j + 8 <= N; j += 8) {
-            v4 s00 = v4_splat(0), s01 = s00, s10 = s00, s11 = s00;
-            v4 s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-            for (int sg = 0; sg < segs; sg++) {
-                const float *a0 = r0 + (size_t)sg * step, *a1 = r1 + (size_t)sg * step;
-                const float *a2 = r2 + (size_t)sg * step, *a3 = r3 + (size_t)sg * step;
-                const float *b = B + (size_t)sg * seg * N + j;
-                for (int t = 0; t < seg; t++, b += N) {
-                    MICRO_4X8_STEP(a0, a1, a2, a3, t, b);
+            } else {
+                for (int sg = 0; sg < segs; sg++) {
+                    const float *a0 = r0 + (size_t)sg * step, *a1 = r1 + (size_t)sg * step;
+                    const float *a2 = r2 + (size_t)sg * step, *a3 = r3 + (size_t)sg * step;
+                    const float *b = B + (size_t)sg * seg * N + j;
+                    for (int t = 0; t < seg; t++, b += N) {
+                        MICRO_4X8_STEP(a0, a1, a2, a3, t, b);
+                    }
                 }
             }
             v4 bv0 = bias ? v4_load(bias + j) : s00, bv1 = bias ? v4_load(bias + j + 4) : s00;
