@@ -72,8 +72,15 @@ async function startBrowser() {
   };
 }
 
-const waitForStatus = (page, pattern, timeout = 60 * SECONDS) =>
-  page.waitForFunction((source) => new RegExp(source).test(document.getElementById('status').textContent), pattern.source, { timeout });
+// Waits until the status line matches; a timeout says what it showed instead.
+async function waitForStatus(page, pattern, timeout = 60 * SECONDS) {
+  try {
+    await page.waitForFunction((source) => new RegExp(source).test(document.getElementById('status').textContent), pattern.source, { timeout });
+  } catch (e) {
+    const shown = await page.locator('#status').textContent().catch(() => '(unreadable)');
+    throw new Error(`the status did not match ${pattern} within ${timeout / SECONDS} s: it says "${shown}" (${e.message})`);
+  }
+}
 
 // Registers the service worker unless the page did it itself (once index.html imports pwa.js, the
 // import below only returns that same module), then waits until an activated worker controls the page.
@@ -150,7 +157,7 @@ test('after one online visit the page loads, loads MNIST and trains offline', { 
   const { page } = browser;
   try {
     await page.goto(site.url);
-    await waitForStatus(page, /MNIST ready/);
+    await waitForStatus(page, /^MNIST ready$/);
     assert.equal(await ensureControlled(page), 'ready', 'pwa.js says the shell is cached');
 
     // MNIST was downloaded before the service worker took control: cacheDataset fetches it again.
@@ -172,7 +179,7 @@ test('after one online visit the page loads, loads MNIST and trains offline', { 
     const responses = [];
     page.on('response', (response) => responses.push(response));
     await page.reload();
-    await waitForStatus(page, /MNIST ready/);
+    await waitForStatus(page, /^MNIST ready$/);
     const mine = responses.filter((r) => r.url().startsWith(site.url));
     assert.ok(mine.some((r) => r.url().endsWith('index.html') || r.url() === site.url), 'the page was loaded');
     for (const response of mine) assert.ok(response.fromServiceWorker(), `${response.url()} came from the service worker`);
@@ -201,14 +208,14 @@ test('data sets are cached as they download and outlive a new build, whose shell
   const { page } = browser;
   try {
     await page.goto(site.url);
-    await waitForStatus(page, /MNIST ready/);
+    await waitForStatus(page, /^MNIST ready$/);
     await ensureControlled(page);
     await page.evaluate(async () => (await import('./pwa.js')).cacheDataset('mnist'));
 
     // The page is controlled now: Fashion-MNIST goes through the service worker, once.
     const before = site.requests.length;
     await page.click('input[name=dataset][value=fashion]');
-    await waitForStatus(page, /Fashion-MNIST ready/);
+    await waitForStatus(page, /^Fashion-MNIST ready$/);
     const fashion = dataPaths(site.precache, 'fashion');
     assert.deepEqual(site.requests.slice(before).filter((p) => p.endsWith('.gz')).sort(), fashion.map((p) => `/${p}`),
       'each Fashion-MNIST file was downloaded once');
@@ -245,11 +252,11 @@ test('data sets are cached as they download and outlive a new build, whose shell
     // The new build works offline with both data sets.
     await goOffline(site, browser);
     await page.reload();
-    await waitForStatus(page, /MNIST ready/);
+    await waitForStatus(page, /^(Fashion-)?MNIST ready$/);
     // A reload may restore the radio buttons as they were: only a change loads a data set.
     if (await page.isChecked('input[name=dataset][value=fashion]')) await page.click('input[name=dataset][value=mnist]');
     await page.click('input[name=dataset][value=fashion]');
-    await waitForStatus(page, /Fashion-MNIST ready/);
+    await waitForStatus(page, /^Fashion-MNIST ready$/);
     assert.deepEqual(errorsAboutTheBuild(site, browser.errors, t), [], 'the page and its worker reported no errors');
   } finally {
     await browser.close();

@@ -346,3 +346,16 @@ test('switching to Fashion-MNIST shows its classes and a test image', { timeout:
   await page.selectOption('#class-select', { label: 'Ankle boot' });
   await page.waitForFunction(() => /label: Ankle boot$/.test(document.getElementById('test-caption').textContent));
 });
+
+test('two quick clicks on the data sets: the last one chosen is the one loaded, nothing else reported', { timeout: 60 * SECONDS }, async () => {
+  // Fashion-MNIST is loaded (the test above). MNIST takes a while to load again; Fashion-MNIST,
+  // chosen right after it, is at hand. The MNIST load must neither win late nor report anything.
+  await page.click('input[name=dataset][value=mnist]');
+  await page.click('input[name=dataset][value=fashion]');
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'Fashion-MNIST ready', null, { timeout: 50 * SECONDS });
+  await page.waitForTimeout(3 * SECONDS);     // longer than an MNIST load from the browser's cache
+  assert.equal(await text('#status'), 'Fashion-MNIST ready');
+  assert.equal(await page.isChecked('input[name=dataset][value=fashion]'), true);
+  assert.match(await text('#classes'), /Ankle boot/);
+  assert.equal(await page.locator('#download').isHidden(), true, 'no download bar is left up');
+});

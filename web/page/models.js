@@ -12,7 +12,12 @@ const KNOWN_DATASETS = ['mnist', 'fashion'];
 export function createModels({ presetButtons, notices }) {
   const s = store.state;
 
+  // The last data set chosen wins: a load that a newer one overtook (two quick clicks) reports
+  // nothing and changes nothing; the engine drops it too (code 'superseded').
+  let loads = 0;
   async function loadDataset(name) {
+    const ticket = ++loads;
+    const overtaken = () => ticket !== loads;
     document.querySelector(`input[name=dataset][value=${name}]`).checked = true;
     $('download').hidden = false;
     notices.status(`Loading ${name === 'mnist' ? 'MNIST' : 'Fashion-MNIST'}…`);
@@ -25,14 +30,17 @@ export function createModels({ presetButtons, notices }) {
         },
       });
     } catch (e) {
+      if (overtaken()) return;
       notices.error(`${e.message}`);
       notices.status('The data set could not be loaded.');
       return;
     } finally {
-      $('download').hidden = true;
+      if (!overtaken()) $('download').hidden = true;
     }
+    if (overtaken()) return;
     $('classes').textContent = `${d.train.toLocaleString('en')} training and ${d.test.toLocaleString('en')} test images of ${d.classes.length} classes: ${d.classes.join(', ')}.`;
     await store.update({ dataset: d });
+    if (overtaken()) return;
     notices.status(`${d.displayName} ready`);
     cacheDataset(name).catch((e) => console.warn(`${d.displayName} will not be kept offline: ${e.message}`));
   }

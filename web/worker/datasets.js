@@ -102,9 +102,26 @@ export function requireDataset() {
   return dataset;
 }
 
+// Loads run one after another, and the last one asked for wins: a load that a newer one has
+// superseded (a person clicking MNIST, then Fashion-MNIST at once) stops before it installs and
+// rejects with code 'superseded', so the data set in the engine is always the last one chosen.
+let loads = Promise.resolve();
+let asked = 0;
+
+export function loadDataset(core, name, requireIdle) {
+  const ticket = ++asked;
+  const superseded = () => {
+    if (ticket !== asked) throw new EngineError('superseded', `${name} was not loaded: another data set was chosen since`);
+  };
+  const run = loads.then(() => install(core, name, requireIdle, superseded));
+  loads = run.catch(() => {});
+  return run;
+}
+
 // Downloads, checks and installs the named data set in place of the current one. requireIdle()
-// is asked before and after the download: a run started meanwhile keeps its data set.
-export async function loadDataset(core, name, requireIdle) {
+// and superseded() are asked before and after the download: a run started meanwhile keeps its data set.
+async function install(core, name, requireIdle, superseded) {
+  superseded();
   requireIdle();
   if (dataset?.name === name) return describeDataset(dataset);
   const all = (await manifest()).datasets;
@@ -119,8 +136,10 @@ export async function loadDataset(core, name, requireIdle) {
   };
   const got = {};
   try {
-    for (const key of ['train_images', 'train_labels', 'test_images', 'test_labels'])
+    for (const key of ['train_images', 'train_labels', 'test_images', 'test_labels']) {
+      superseded();
       got[key] = await fetchIdx(core, name, key, files[key], onBytes);
+    }
     const [h, w] = spec.shape;
     for (const split of ['train', 'test']) {
       const images = got[`${split}_images`], labels = got[`${split}_labels`];
@@ -129,6 +148,7 @@ export async function loadDataset(core, name, requireIdle) {
       if (labels.rank !== 1 || labels.dims[0] !== images.dims[0])
         throw new EngineError('data', `${split} labels: ${labels.dims[0]} for ${images.dims[0]} images`);
     }
+    superseded();
     requireIdle();
   } catch (e) {
     for (const f of Object.values(got)) core.free(f.ptr);
