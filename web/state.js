@@ -3,6 +3,7 @@
 // state: no DOM, no engine, no drawing. installSchema(schema) must run before the rest is used.
 import { defaults as schemaDefaults, getPath, setPath } from './lib/config-schema.js';
 import { pageFields } from './lib/config-fields.js';
+import { printable } from './lib/printable.js';
 
 export const MAX_HASH_CHARS = 16384;  // parseHash refuses longer hashes as a whole
 export const MAX_LINK_BYTES = 8192;   // what we are willing to write: longer links break in chat apps and some servers
@@ -31,9 +32,10 @@ let FIELDS = [], BY_KEY = new Map(), MAX_LATENT = 0, CONFIG_DEFAULTS = null;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-// The raw text for a message: never escaped (the page uses textContent), never longer than 40.
+// The raw text for a message: never longer than 40 characters, and control and bidi characters
+// written as \uXXXX (the page uses textContent, so no HTML is ever interpreted either).
 function shown(raw) {
-  const chars = Array.from(String(raw));
+  const chars = Array.from(printable(raw));
   return chars.length <= MAX_SHOWN ? chars.join('') : chars.slice(0, MAX_SHOWN - 1).join('') + '…';
 }
 

@@ -69,6 +69,16 @@ test('a payload in every share-link field is reported as text, never run or pars
   assert.deepEqual(errors, []);
 });
 
+test('a right-to-left override in a link is shown escaped in the banner, not obeyed', async () => {
+  const { page, errors } = await open(`#act=${encodeURIComponent('\u202Eevil')}&lr=${encodeURIComponent('1\u202E')}`);
+  await page.waitForSelector('#error-banner:not([hidden])', { timeout: 60 * SECONDS });
+  await waitReady(page);
+  const text = await page.textContent('#error-text');
+  assert.ok(text.includes('"\\u202Eevil"') && text.includes('\\u202E'), `the override is written out: ${text}`);
+  assert.doesNotMatch(text, /[\u202a-\u202e\u2066-\u2069]/u, 'no raw bidi character reaches the banner');
+  assert.deepEqual(errors, []);
+});
+
 test('learning rate 10 diverges: the run pauses at that batch, the weights are kept, the page explains', async () => {
   const { page, errors } = await open();
   await waitReady(page, /ready in/);

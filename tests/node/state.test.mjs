@@ -190,6 +190,21 @@ test('a script in a value or key is reported as plain text, cut to 40 characters
   assert.equal(Array.from(parseHash(`#g=${'9'.repeat(200)}`).errors[0].match(/got (.*)\)$/)[1]).length, 40);
 });
 
+test('control and bidi characters in a link are shown escaped, so they cannot reverse or hide a message', () => {
+  // U+202E (right-to-left override) would turn the rest of the banner around; U+2066 isolates,
+  // U+200B hides, U+0007 and U+000A are controls.
+  for (const [raw, escaped] of [['\u202Eevil', '\\u202Eevil'], ['a\u2066b', 'a\\u2066b'], ['x\u200By', 'x\\u200By'],
+                                ['\u0007\n', '\\u0007\\u000A']]) {
+    for (const hash of [`#act=${encodeURIComponent(raw)}`, `#${encodeURIComponent(raw)}=1`]) {
+      const { errors } = parseHash(hash);
+      assert.equal(errors.length, 1, hash);
+      assert.ok(errors[0].includes(escaped), `${JSON.stringify(errors[0])} shows ${JSON.stringify(escaped)}`);
+      assert.doesNotMatch(errors[0], /[\u0000-\u001f\u200b\u202a-\u202e\u2066-\u2069]/u, 'no raw control or bidi character');
+    }
+  }
+  assert.ok(parseHash('#act=%C3%A9t%C3%A9').errors[0].includes('"été"'), 'ordinary letters stay as they are');
+});
+
 test('a hash over 16 KB is refused as a whole', () => {
   const hash = `#g=2&x=${'a'.repeat(20 * 1024)}`;
   const { state, errors } = parseHash(hash);
