@@ -105,7 +105,8 @@ const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil(p
 test('loads, says MNIST is ready and draws the pipeline', { timeout: 60 * SECONDS }, async () => {
   assert.equal(await page.title(), 'AeVP — AutoEncoder Visualization Project');
   await page.waitForFunction(() => /ready/.test(document.getElementById('status').textContent), null, { timeout: 50 * SECONDS });
-  assert.match(await text('#status'), /MNIST ready/);
+  // The data set's word or, already, the first-visit preset's.
+  assert.match(await text('#status'), /^MNIST ready$|^MNIST, 3×3 latent: ready in \d+ ms$/);
   assert.match(await text('#classes'), /60,000 training and 10,000 test images of 10 classes/);
   await page.waitForSelector(OUTPUT);
   await installCanvasProbe();
@@ -121,16 +122,26 @@ test('loads, says MNIST is ready and draws the pipeline', { timeout: 60 * SECOND
   assert.equal(await page.locator('#error-banner').isHidden(), true);
 });
 
-test('an invalid learning rate is explained beside the field and disables Train', { timeout: 30 * SECONDS }, async () => {
+test('an invalid learning rate is explained beside the field, in its label\'s words, and the disabled Train says why', { timeout: 30 * SECONDS }, async () => {
   const field = page.locator('#cfg-learning_rate');
   const err = page.locator('#cfg-learning_rate-err');
   const train = page.locator('#btn-train');
-  for (const [value, message] of [['0', /must be > 0 \(got 0\)/], ['11', /must be 10 or less \(got 11\)/]]) {
+  const why = page.locator('#train-why');
+  assert.equal(await why.isHidden(), true, 'no reason shown while Train is on');
+  for (const [value, message] of [['0', /^Learning rate must be > 0 \(got 0\)$/], ['11', /^Learning rate must be 10 or less \(got 11\)$/]]) {
     await field.fill(value);
     assert.match(await err.textContent(), message, `learning rate ${value}`);
     assert.equal(await field.getAttribute('aria-invalid'), 'true');
     assert.equal(await train.isDisabled(), true, `Train is disabled with learning rate ${value}`);
+    assert.equal(await why.isVisible(), true, 'the reason is shown beside Train');
+    assert.equal(await why.textContent(), `Train is off: ${await err.textContent()}.`);
   }
+  // Two bad fields: the first is named, the rest counted.
+  const epochs = await page.inputValue('#cfg-epochs');
+  await page.locator('#cfg-epochs').fill('0');
+  assert.match(await why.textContent(), /^Train is off: Learning rate must be 10 or less \(got 11\) \(and 1 more above\)\.$/);
+  assert.match(await page.locator('#cfg-epochs-err').textContent(), /^Epochs must be 1 or more/);
+  await page.locator('#cfg-epochs').fill(epochs);
   // A number input takes no letters: typed "abc" leaves it empty, which the form must refuse too.
   await field.fill('');
   await field.pressSequentially('abc');
@@ -146,6 +157,7 @@ test('an invalid learning rate is explained beside the field and disables Train'
   // The engine's own check (describe) must agree: Train stays enabled once it has answered.
   await page.waitForTimeout(300);
   assert.equal(await train.isEnabled(), true, 'Train is enabled again');
+  assert.equal(await why.isHidden(), true, 'and the reason is gone');
 });
 
 test('drawing strokes drives conv1 and the output', { timeout: 30 * SECONDS }, async () => {

@@ -49,8 +49,7 @@ export function setPath(object, path, value) {
 
 // '' when the form's raw value for a leaf is acceptable (text of a number input, a select's value,
 // a checkbox's boolean), else the message shown beside the field.
-export function checkInput(leaf, raw) {
-  const name = leaf.name;
+export function checkInput(leaf, raw, name = leaf.name) {
   if (leaf.type === 'choice') return leaf.choices.includes(raw) ? '' : `${name} must be one of ${leaf.choices.join(', ')}`;
   if (leaf.type === 'bool') return typeof raw === 'boolean' ? '' : `${name} must be true or false`;
   const text = raw === undefined || raw === null ? '' : String(raw).trim();

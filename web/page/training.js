@@ -17,16 +17,33 @@ function measuredGflops() {
 export function createTraining({ form, lossChart, runsChart, notices }) {
   const s = store.state;
   let formText = '';                  // the config the form last reported, as JSON
+  let formErrors = {};                // the form's messages while a field is invalid
 
   // The form reads a config (or null while a field is invalid) into the store.
-  function formRead({ config }) {
+  function formRead({ config, errors = {} }) {
     formText = JSON.stringify(config);
+    formErrors = errors;
+    // A second invalid read leaves config null, which the store does not pass on: say it here.
+    if (!config && !s.training) whyOff(formReason());
     return store.update({ config });
+  }
+
+  // Beside a disabled Train button: why it is off (nothing while it is on, or while training).
+  function whyOff(reason) {
+    $('train-why').textContent = reason ? `Train is off: ${reason}` : '';
+    $('train-why').hidden = !reason;
+  }
+
+  function formReason() {
+    const messages = Object.values(formErrors);
+    if (!messages.length) return 'a setting above is not valid.';
+    return `${messages[0]}${messages.length > 1 ? ` (and ${messages.length - 1} more above)` : ''}.`;
   }
 
   const describe = latestWins(async (config, { superseded }) => {
     $('btn-train').disabled = !config || s.training || !s.dataset;
     $('btn-more').disabled = !config || s.training || !s.dataset || !s.model;
+    whyOff(s.training ? '' : !config ? formReason() : !s.dataset ? 'the data set is not loaded yet.' : '');
     if (!config || !s.engine || s.engineDead || !s.dataset) return;
     try {
       const described = await s.engine.describe(config);
@@ -34,8 +51,10 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
       showFacts(described, config);
     } catch (e) {
       if (superseded()) return;
-      if (!form.showEngineError(e.message)) notices.error(e.message);
+      const shown = form.showEngineError(e.message);
+      if (!shown) notices.error(e.message);
       $('btn-train').disabled = true;
+      whyOff(`${(shown || e.message).replace(/\.$/, '')}.`);
     }
   });
 

@@ -122,7 +122,8 @@ export function createConfigForm(form, fields, defaults, groups, { onChange }) {
     for (const { field, input, wrap, err } of inputs) {
       // A half-typed number ("1e", "-") reads as '' from a number input: say what it is.
       const raw = field.type === 'bool' ? input.checked : input.value;
-      const message = input.validity?.badInput ? `${field.name} must be a number` : checkInput(field, raw);
+      // In the form's own words: "Filters F1 must be 1 or more", not the config's filters[0].
+      const message = input.validity?.badInput ? `${field.label} must be a number` : checkInput(field, raw, field.label);
       wrap.classList.toggle('invalid', Boolean(message));
       err.textContent = message;
       input.setAttribute('aria-invalid', message ? 'true' : 'false');
@@ -156,19 +157,20 @@ export function createConfigForm(form, fields, defaults, groups, { onChange }) {
   }
 
   // An error from the engine about the config (a combination the form cannot see): beside the field
-  // it names, or below the fields for the config as a whole. False for any other error.
+  // it names, or below the fields for the config as a whole. Returns the text shown there; '' (and
+  // shows nothing) for any other error.
   function showEngineError(message) {
     const hit = inputs.find(({ field }) => message.includes(`config: ${field.name} `));
     if (hit) {
       hit.wrap.classList.add('invalid');
-      hit.err.textContent = message.replace(/^config: /, '');
+      hit.err.textContent = message.replace(`config: ${hit.field.name} `, `${hit.field.label} `);
       if (hit.place.line) hit.place.root.open = true;
-      return true;
+      return hit.err.textContent;
     }
-    if (!message.startsWith('config: ')) return false;
+    if (!message.startsWith('config: ')) return '';
     formErr.textContent = message.replace(/^config: ./, (c) => c.slice(-1).toUpperCase());
     formErr.hidden = false;
-    return true;
+    return formErr.textContent;
   }
 
   function setDisabled(disabled) {
