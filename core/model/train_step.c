@@ -53,7 +53,7 @@ static int diverged(ae_model *m, const char *what, double lr) {
     int step = m->steps + 1;
     const char *kept = roll_back(m);
     return ae_fail(AE_ERR_DIVERGED,
-                   "training diverged at step %d: %s; %s. Lower the learning rate (now %g) and resume.",
+                   "training diverged at step %d: %s; %s. Lower the learning rate (now %g).",
                    step, what, kept, lr);
 }
 

@@ -87,7 +87,9 @@ test('learning rate 10 diverges: the run pauses at that batch, the weights are k
   await page.waitForSelector('#error-banner:not([hidden])', { timeout: 60 * SECONDS });
   const text = await page.textContent('#error-text');
   assert.match(text, /training diverged at step \d+/);
-  assert.match(text, /Lower the learning rate \(now 10\)/);
+  assert.match(text, /Lower the learning rate \(now 10\)\. /);
+  assert.match(text, /press Stop, lower the learning rate, and press Train more/);
+  assert.doesNotMatch(text, /and resume/i, 'no advice the locked form cannot follow');
   assert.equal(await page.textContent('#status'), 'Paused: the training diverged');
   assert.equal(await page.textContent('#btn-pause'), 'Resume');
   const steps = await page.textContent('#train-numbers');
@@ -108,6 +110,17 @@ test('learning rate 10 diverges: the run pauses at that batch, the weights are k
     const c = document.querySelector('.stage[data-stage=input] canvas');
     return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).join(',') !== o;
   }, input, { timeout: 10 * SECONDS });
+  // The advice works: the learning rate can be lowered now, and Train more goes on from the kept
+  // weights without diverging.
+  assert.equal(await page.isEditable('#cfg-learning_rate'), true, 'the learning rate can be changed after Stop');
+  await page.fill('#cfg-learning_rate', '0.001');
+  await page.waitForFunction(() => !document.getElementById('btn-more').disabled, null, { timeout: 10 * SECONDS });
+  await page.click('#btn-more');
+  await page.waitForFunction(() => /batch \d+/.test(document.getElementById('train-numbers').textContent), null, { timeout: 30 * SECONDS });
+  await page.waitForTimeout(1000);
+  assert.equal(await page.locator('#error-banner').isHidden(), true, 'training on at 0.001 did not diverge');
+  await page.click('#btn-stop');
+  await page.waitForFunction(() => !document.getElementById('btn-train').disabled, null, { timeout: 10 * SECONDS });
   assert.deepEqual(errors, []);
 });
 

@@ -100,8 +100,9 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
       paused = true;
       $('btn-pause').textContent = 'Resume';
       notices.status('Paused: the training diverged');
-      notices.error(`${e.message} Training is paused at epoch ${s.epochOffset + e.epoch}, batch ${e.batch}: press Stop, ` +
-        'lower the learning rate and train again (or Resume to retry the batch).');
+      notices.error(`${e.message} Training is paused at epoch ${s.epochOffset + e.epoch}, batch ${e.batch}. To go on: ` +
+        'press Stop, lower the learning rate, and press Train more, which trains on from these weights ' +
+        '(Train starts afresh; Resume retries the batch at the same rate).');
     } else if (e.kind === 'epoch') {
       const record = { ...e, epoch: s.epochOffset + e.epoch };
       if (record.valKl !== undefined) lossChart.addValidation(record.epoch, record.valRecon, record.valKl);

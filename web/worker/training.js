@@ -276,7 +276,7 @@ export async function train(m, d, epochRange, args) {
           if (follower) { b--; continue; } // rank 0 decides; this replica retries with it
           // The engine refused the batch and put the model back to its last sane state (before the
           // update that blew it up): pause here and let the person decide (stop, or lower the
-          // learning rate and resume). The batch is tried again on resume.
+          // learning rate and Train more). The batch is tried again on Resume.
           run.paused = true;
           progress({ kind: 'diverged', step: m.steps + 1, epoch, batch: b + 1, message: e.message });
           if (await waitWhilePaused()) break;
