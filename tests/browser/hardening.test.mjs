@@ -173,7 +173,8 @@ test('a crashed engine is replaced and the last autosave restored', async () => 
   const output = await outputPixels(page);
   await page.evaluate(() => window.aevpDebug.crash().catch(() => {}));
   await page.waitForFunction(() => /Engine restarted/.test(document.getElementById('status').textContent), null, { timeout: 60 * SECONDS });
-  assert.match(await page.textContent('#error-text'), /The engine stopped \(the engine stopped: unreachable/);
+  assert.match(await page.textContent('#error-text'), /^The engine stopped \(unreachable/);
+  assert.equal((await page.textContent('#error-text')).match(/engine stopped/gi).length, 1, 'the message says it once');
   await page.waitForTimeout(800);
   assert.equal(await page.inputValue('#cfg-latent_grid'), '1');
   assert.equal(await outputPixels(page), output, 'the restored model reconstructs identically');
@@ -183,6 +184,14 @@ test('a crashed engine is replaced and the last autosave restored', async () => 
   await page.waitForFunction(() => /batch \d+\//.test(document.getElementById('train-numbers').textContent), null, { timeout: 30 * SECONDS });
   await page.click('#btn-stop');
   await page.waitForFunction(() => !document.getElementById('btn-train').disabled);
+  // A crash in the middle of a run: the progress bar and the run's numbers do not stay behind.
+  await page.click('#btn-train');
+  await page.waitForFunction(() => document.getElementById('train-bar').value > 0, null, { timeout: 30 * SECONDS });
+  await page.evaluate(() => window.aevpDebug.crash().catch(() => {}));
+  await page.waitForFunction(() => /Engine restarted/.test(document.getElementById('status').textContent), null, { timeout: 60 * SECONDS });
+  await page.waitForFunction(() => !document.getElementById('btn-train').disabled, null, { timeout: 10 * SECONDS });
+  assert.equal(await page.evaluate(() => document.getElementById('train-bar').value), 0, 'the bar is reset');
+  assert.match(await page.textContent('#train-numbers'), /^The engine stopped during this run/);
   // The trap itself is reported by Chromium as the worker's error: that one is expected.
   assert.ok(errors.every((e) => /unreachable|RuntimeError/.test(e)), errors.join('\n'));
 });

@@ -68,6 +68,7 @@ export function createKeep({ lossChart, pad, notices }) {
         config: s.config ?? s.model.config,
         modelFile,
         history: s.history,
+        trainedBefore: s.trainedBefore,
         chart: lossChart.data(),
         runs: s.runs,
         runNumber: s.runNumber,
@@ -131,7 +132,8 @@ export function createKeep({ lossChart, pad, notices }) {
     }
     await store.update({ configWanted: { config: record.config } });
     const runs = record.runs ?? [];
-    await store.update({ runs, runNumber: record.runNumber ?? runs.length, history: record.history ?? [] });
+    await store.update({ runs, runNumber: record.runNumber ?? runs.length, history: record.history ?? [],
+                         trainedBefore: record.trainedBefore ?? 0 });
     lossChart.restore(record.chart);
     if (record.drawing?.length === pad.getImage().length) {
       pad.setImage(Float32Array.from(record.drawing));
@@ -154,7 +156,9 @@ export function createKeep({ lossChart, pad, notices }) {
   async function recover(message) {
     if (recovering) return;
     recovering = true;
-    notices.error(`The engine stopped (${message}). It was restarted and your last autosave restored; ` +
+    // The message begins with what the banner says already: "the engine stopped: unreachable".
+    const cause = message.replace(/^the engine(?:'s worker)? stopped: /, '');
+    notices.error(`The engine stopped (${cause}). It was restarted and your last autosave restored; ` +
       'anything after it (at most the current epoch) was lost.');
     notices.status('Restarting the engine…');
     // Until the new engine answers, nothing is asked of the old one.

@@ -66,10 +66,11 @@ export function createModels({ presetButtons, notices }) {
       const model = await s.engine.load(new Uint8Array(bytes));
       await store.update({ configWanted: { config: model.config } });
       if (firstImage || s.testIndex >= s.dataset.test) await store.update({ testIndex: Math.floor(Math.random() * s.dataset.test) });
-      await store.update({ model });
+      await store.update({ model, trainedBefore: p.epochs ?? (Number(model.metadata?.epochs_trained) || 0) });
       store.update({ presetActive: p.name });
+      notices.clearError();
       const ms = performance.now() - t0;
-      if (!s.training) $('train-numbers').textContent = `${p.title} is loaded, trained for ${p.epochs} epochs. Train starts a new run from fresh weights with the settings above; Train more goes on from this model.`;
+      if (!s.training) $('train-numbers').textContent = `${p.title} is loaded, trained for ${p.epochs} epoch${p.epochs === 1 ? '' : 's'}. Train starts a new run from fresh weights with the settings above; Train more goes on from this model.`;
       notices.status(`${p.title}: ready in ${Math.round(ms)} ms`);
     } catch (e) {
       notices.error(`The preset "${p.title}" could not be loaded: ${e.message}`);
@@ -96,11 +97,14 @@ export function createModels({ presetButtons, notices }) {
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
+  // A preset's or a file's epochs, and those trained here since.
+  const epochsTrained = () => s.trainedBefore + (s.history.at(-1)?.epoch ?? 0);
+
   async function exportModel() {
     if (!s.model) return;
     const last = s.history.at(-1);
     const bytes = await s.engine.save({
-      dataset: s.dataset?.name ?? '', epochs_trained: String(s.history.length),
+      dataset: s.dataset?.name ?? '', epochs_trained: String(epochsTrained()),
       ...(last ? { val_loss: last.valLoss.toFixed(6), val_psnr: last.psnr.toFixed(3), val_ssim: last.ssim.toFixed(4) } : {}),
     });
     download(bytes, `${fileStem()}.safetensors`);
@@ -133,7 +137,8 @@ export function createModels({ presetButtons, notices }) {
       const dataset = model.metadata?.dataset;
       if (KNOWN_DATASETS.includes(dataset) && dataset !== s.dataset?.name) await chooseDataset(dataset);
       await store.update({ configWanted: { config: model.config } });
-      await store.update({ model });
+      await store.update({ model, trainedBefore: Number(model.metadata?.epochs_trained) || 0, presetActive: null });
+      notices.clearError();
       notices.status(`Loaded ${file.name}`);
       $('train-numbers').textContent = `${file.name} is loaded. Train starts a new run from fresh weights with the settings above; Train more goes on from this model.`;
     } catch (e) {

@@ -9,6 +9,8 @@ const $ = (id) => document.getElementById(id);
 const DEFAULT_GFLOPS = 10;            // speed assumed for estimates before the first run here
 const GFLOPS_KEY = 'aevp.measuredGflops';
 
+const epochWord = (n) => `${n.toLocaleString('en')} epoch${n === 1 ? '' : 's'}`;
+
 function measuredGflops() {
   const v = Number(localStorage.getItem(GFLOPS_KEY));
   return Number.isFinite(v) && v > 0 ? v : null;
@@ -117,15 +119,28 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
     }
   }
 
-  function describeRun(config) {
-    const base = s.runs[0]?.config;
-    if (!base) return `F[${config.filters}] g${config.latent_grid} ${config.activation} ${config.optimizer} lr ${config.learning_rate}` +
+  // A run's label: the data set and the settings of the first run; later runs, what differs from it.
+  function describeRun(config, dataset) {
+    const first = s.runs[0];
+    if (!first) return `${dataset.displayName} · F[${config.filters}] g${config.latent_grid} ${config.activation} ${config.optimizer} lr ${config.learning_rate}` +
       (config.variational ? ` VAE β ${config.beta}` : '');
-    const diff = [];
+    const diff = first.dataset === dataset.name ? [] : [dataset.displayName];
     for (const key of Object.keys(config)) {
-      if (JSON.stringify(config[key]) !== JSON.stringify(base[key])) diff.push(`${key} ${JSON.stringify(config[key])}`);
+      if (JSON.stringify(config[key]) !== JSON.stringify(first.config[key])) diff.push(`${key} ${JSON.stringify(config[key])}`);
     }
     return diff.length ? diff.join(', ') : 'same as #1';
+  }
+
+  // Losses of runs on different data sets (or under different losses) share the axis but not a
+  // meaning: say which are which.
+  function runsNote(runs) {
+    const groups = new Map();
+    for (const r of runs) {
+      const key = `${r.datasetName ?? 'an unknown data set'}, ${r.config.loss.toUpperCase()} loss`;
+      groups.set(key, [...(groups.get(key) ?? []), `#${r.number}`]);
+    }
+    if (groups.size < 2) return '';
+    return `These losses are not comparable across groups: ${[...groups].map(([k, ids]) => `${ids.join(' ')} on ${k}`).join('; ')}.`;
   }
 
   // resume: {epochsDone} to go on with the current model and history after a reload. more: train
@@ -143,8 +158,10 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
       lossChart.setVariational(Boolean(config.variational));
     }
     const done = resume ? resume.epochsDone : more ? (s.history.at(-1)?.epoch ?? 0) : 0;
-    await store.update({ history: going ? s.history : [], epochOffset: done,
-                         epochsPlanned: more ? done + config.epochs : config.epochs });
+    // Training changes the model: no preset's button stays lit; a new one starts from no epochs.
+    await store.update({ history: going ? s.history : [], epochOffset: done, presetActive: null,
+                         epochsPlanned: more ? done + config.epochs : config.epochs,
+                         ...(going ? {} : { trainedBefore: 0 }) });
     try {
       if (more) {
         try {
@@ -165,14 +182,26 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
       if (result.samples > 5000) localStorage.setItem(GFLOPS_KEY, String(gflops));
       if (result.history.length) {
         const number = s.runNumber + 1;
-        await store.update({ runNumber: number, runs: [...s.runs, { number, config: s.model.config, history: result.history,
-                                                                    label: describeRun(s.model.config) }] });
+        await store.update({ runNumber: number, runs: [...s.runs, {
+          number, config: s.model.config, history: result.history, dataset: s.dataset.name, datasetName: s.dataset.displayName,
+          label: describeRun(s.model.config, s.dataset) }] });
       }
       const speed = `${Math.round(result.samplesPerSec).toLocaleString('en')} images/s`;
       notices.status(result.epochs
-        ? `Trained ${result.epochs} epoch${result.epochs === 1 ? '' : 's'} at ${speed}`
+        ? `Trained ${epochWord(result.epochs)} at ${speed}`
         : `Stopped after ${result.samples.toLocaleString('en')} images (${speed}); no epoch finished`);
+      // The run's numbers give way to where it ended (no "1 s left" once it has).
+      const last = s.history.at(-1);
+      $('train-bar').value = last ? Math.min(last.epoch / s.epochsPlanned, 1) : 0;
+      $('train-numbers').textContent = last
+        ? `${last.epoch === s.epochsPlanned ? 'Done' : 'Stopped'}: ${epochWord(last.epoch)} of ${s.epochsPlanned} · ` +
+          `validation loss ${last.valLoss.toFixed(4)} · PSNR ${last.psnr.toFixed(2)} dB · SSIM ${last.ssim.toFixed(3)}`
+        : `Stopped before the first epoch ended: the model has ${result.samples.toLocaleString('en')} images of training.`;
     } catch (e) {
+      $('train-bar').value = 0;
+      $('train-numbers').textContent = e.code === 'crashed'
+        ? 'The engine stopped during this run; the last autosave was restored.'
+        : `Training stopped: ${e.message}`;
       if (e.code !== 'crashed') {
         notices.error(`Training stopped: ${e.message}`);
         notices.status('Training stopped');
@@ -196,6 +225,9 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
   store.on('runs', (runs) => {
     runsChart.render(runs);
     renderRuns($('runs'), runs);
+    const note = runsNote(runs);
+    $('runs-note').textContent = note;
+    $('runs-note').hidden = !note;
   });
 
   $('btn-train').addEventListener('click', () => train());

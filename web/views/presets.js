@@ -11,14 +11,17 @@ export function createPresetButtons(host, { onPick }) {
       const title = document.createElement('strong');
       title.textContent = p.title;
       const text = document.createElement('span');
-      text.textContent = `${p.description} ${p.epochs} epochs · val loss ${p.val_loss.toFixed(3)} · PSNR ${p.val_psnr.toFixed(1)} dB`;
+      text.textContent = `${p.description} ${p.epochs} epoch${p.epochs === 1 ? '' : 's'} · val loss ${p.val_loss.toFixed(3)} · PSNR ${p.val_psnr.toFixed(1)} dB`;
       b.append(title, text);
       b.addEventListener('click', () => onPick(p));
       return b;
     }));
   }
   function setActive(name) {
-    for (const b of host.querySelectorAll('.preset')) b.classList.toggle('active', b.dataset.preset === name);
+    for (const b of host.querySelectorAll('.preset')) {
+      b.classList.toggle('active', b.dataset.preset === name);
+      b.setAttribute('aria-pressed', String(b.dataset.preset === name));
+    }
   }
   return { render, setActive };
 }

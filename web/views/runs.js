@@ -31,7 +31,7 @@ export function renderRuns(list, runs) {
     const diff = document.createElement('span');
     diff.className = 'diff';
     diff.textContent = r.label;
-    li.append(sw, `#${r.number} `, diff, ` — ${r.history.length} epochs, val loss ${last.valLoss.toFixed(4)}, PSNR ${last.psnr.toFixed(2)} dB`);
+    li.append(sw, `#${r.number} `, diff, ` — ${r.history.length} epoch${r.history.length === 1 ? '' : 's'}, val loss ${last.valLoss.toFixed(4)}, PSNR ${last.psnr.toFixed(2)} dB`);
     return li;
   }));
 }
