@@ -8,6 +8,7 @@ import { store } from './store.js';
 const $ = (id) => document.getElementById(id);
 const MAX_FILE_BYTES = 256 * 2 ** 20;
 const KNOWN_DATASETS = ['mnist', 'fashion'];
+const DATASET_NAMES = { mnist: 'MNIST', fashion: 'Fashion-MNIST' };
 
 export function createModels({ presetButtons, notices }) {
   const s = store.state;
@@ -15,12 +16,14 @@ export function createModels({ presetButtons, notices }) {
   // The last data set chosen wins: a load that a newer one overtook (two quick clicks) reports
   // nothing and changes nothing; the engine drops it too (code 'superseded').
   let loads = 0;
+  let datasetError = '';               // why the last data set asked for could not be loaded
   async function loadDataset(name) {
     const ticket = ++loads;
     const overtaken = () => ticket !== loads;
     document.querySelector(`input[name=dataset][value=${name}]`).checked = true;
     $('download').hidden = false;
-    notices.status(`Loading ${name === 'mnist' ? 'MNIST' : 'Fashion-MNIST'}…`);
+    notices.status(`Loading ${DATASET_NAMES[name]}…`);
+    datasetError = '';
     let d;
     try {
       d = await s.engine.loadDataset(name, {
@@ -31,8 +34,16 @@ export function createModels({ presetButtons, notices }) {
       });
     } catch (e) {
       if (overtaken()) return;
-      notices.error(`${e.message}`);
-      notices.status('The data set could not be loaded.');
+      // The page stays with the data set it has: the radio buttons say so, and the message says
+      // what would make the other one load.
+      const offline = navigator.onLine === false;
+      datasetError = `${DATASET_NAMES[name]} could not be loaded: ${e.message}` +
+        (offline ? `. It needs a connection once; after that it works offline too.` : '');
+      const current = s.dataset;
+      if (current) document.querySelector(`input[name=dataset][value=${current.name}]`).checked = true;
+      else document.querySelector(`input[name=dataset][value=${name}]`).checked = false;
+      notices.error(`${datasetError}${current ? ` ${current.displayName} stays in use.` : ''}`);
+      notices.status(current ? `${current.displayName} ready (${DATASET_NAMES[name]} could not be loaded)` : 'No data set could be loaded.');
       return;
     } finally {
       if (!overtaken()) $('download').hidden = true;
@@ -63,6 +74,12 @@ export function createModels({ presetButtons, notices }) {
         }),
         s.dataset?.name === p.dataset ? null : store.update({ datasetWanted: { name: p.dataset } }),
       ]);
+      // Its data set could not be loaded (offline, say): the page keeps its model and data set.
+      if (s.dataset?.name !== p.dataset) {
+        notices.error(`The preset "${p.title}" was not opened: ${datasetError || `${DATASET_NAMES[p.dataset]} is not loaded`}. ` +
+          'The current model is unchanged.');
+        return;
+      }
       const model = await s.engine.load(new Uint8Array(bytes));
       await store.update({ configWanted: { config: model.config } });
       if (firstImage || s.testIndex >= s.dataset.test) await store.update({ testIndex: Math.floor(Math.random() * s.dataset.test) });
