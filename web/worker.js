@@ -5,6 +5,7 @@ import { loadCore } from './core.js';
 import { loadDataset, requireDataset, testImages } from './worker/datasets.js';
 import { cancelTsne, latentMap, tsne } from './worker/latent.js';
 import { post } from './worker/messages.js';
+import { requireUsable } from './worker/probe.js';
 import { control, evaluateTest, isTraining, setPeer, train } from './worker/training.js';
 
 // Two builds of the engine (README, "Two WebAssembly builds"): aevp-relaxed.wasm, whose kernels
@@ -51,6 +52,15 @@ function requireIdle(what) {
 }
 
 // The new model is built first: a bad config or file leaves the current one working.
+// The data set in the engine, or null.
+function loadedDataset() {
+  try {
+    return requireDataset();
+  } catch {
+    return null;
+  }
+}
+
 function replaceModel(next) {
   model?.destroy();
   model = next;
@@ -110,7 +120,14 @@ async function handle(core, msg) {
       requireIdle('load a model');
       if (!(msg.bytes instanceof Uint8Array)) throw new EngineError('arg', 'load needs the file as a Uint8Array');
       const metadata = core.fileMetadata(msg.bytes);
-      replaceModel(new core.Model(null, msg.bytes));
+      const next = new core.Model(null, msg.bytes);
+      try {
+        requireUsable(core, next, loadedDataset());
+      } catch (e) {
+        next.destroy();
+        throw e;
+      }
+      replaceModel(next);
       return { ...describeModel(model), metadata };
     }
     case 'train': {
@@ -147,7 +164,14 @@ async function handle(core, msg) {
     case 'getWeights': return { weights: requireModel().getParams() };
     case 'setWeights': {
       requireIdle('set weights');
-      requireModel().setParams(msg.weights);
+      const m = requireModel(), before = m.getParams();
+      m.setParams(msg.weights);
+      try {
+        requireUsable(core, m, loadedDataset());
+      } catch (e) {
+        m.setParams(before);
+        throw e;
+      }
       return { params: model.paramCount };
     }
     case 'save': return { bytes: requireModel().save(msg.metadata, { optimizer: Boolean(msg.optimizer) }) };

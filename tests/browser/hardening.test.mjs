@@ -79,6 +79,26 @@ test('a right-to-left override in a link is shown escaped in the banner, not obe
   assert.deepEqual(errors, []);
 });
 
+test('a link whose weights are finite but absurd (±3e38) is refused in words; the sliders and the map stay finite', async () => {
+  const first = await open();
+  await waitReady(first.page, /ready in/);
+  const params = Number((await first.page.textContent('#model-facts')).match(/parameters([\d,]+)/)[1].replaceAll(',', ''));
+  const hash = await first.page.evaluate(async (n) => {
+    const { encodeWeights } = await import('./state.js');
+    return `#w=${await encodeWeights(Float32Array.from({ length: n }, (_, i) => (i % 2 ? -3e38 : 3e38)))}`;
+  }, params);
+  const { page, errors } = await open(hash);
+  await page.waitForSelector('#error-banner:not([hidden])', { timeout: 60 * SECONDS });
+  await waitReady(page);
+  const text = await page.textContent('#error-text');
+  assert.match(text, /^The weights in this link could not be used \(its weights are finite but absurd .*probe images/);
+  assert.doesNotMatch(text, /pca|x\[0\]/, 'no engine-internal words');
+  const values = await page.$$eval('.stage[data-stage=latent] .slider input[type=range]', (inputs) => inputs.map((i) => Number(i.value)));
+  assert.ok(values.length > 0 && values.every(Number.isFinite), `the sliders hold finite values: ${values}`);
+  assert.doesNotMatch(await page.textContent('main'), /Infinity|NaN/, 'no Infinity or NaN on the page');
+  assert.deepEqual(errors, []);
+});
+
 test('learning rate 10 diverges: the run pauses at that batch, the weights are kept, the page explains', async () => {
   const { page, errors } = await open();
   await waitReady(page, /ready in/);
