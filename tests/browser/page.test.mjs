@@ -184,6 +184,17 @@ test('drawing strokes drives conv1 and the output', { timeout: 30 * SECONDS }, a
   console.log(`  conv1 tiles that vary: empty pad ${empty.conv1.varied}/16, "1" ${one.conv1.varied}/16, "+" ${plus.conv1.varied}/16`);
 });
 
+test('each slider shows the number that is decoded: no step grid between the encoder\'s code and the slider', { timeout: 30 * SECONDS }, async () => {
+  const shown = await page.$$eval(SLIDERS, (inputs) => inputs.map((i) => ({
+    value: i.value, out: i.closest('.slider').querySelector('output').textContent, step: i.step })));
+  assert.equal(shown.length, 9);
+  for (const [k, s] of shown.entries()) {
+    assert.equal(s.step, 'any', `slider ${k + 1} snaps to a grid`);
+    assert.equal(s.out, Number(s.value).toFixed(2), `slider ${k + 1} shows ${s.out} but holds ${s.value}`);
+  }
+  assert.ok(shown.some((s) => s.value.replace(/^-?\d*\.?/, '').length > 3), 'the code comes with its full precision');
+});
+
 test('moving a latent slider redraws the output', { timeout: 30 * SECONDS }, async () => {
   const slider = page.locator(SLIDERS).first();
   const before = await canvasStats(OUTPUT);

@@ -142,7 +142,9 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
       input.type = 'range';
       input.min = -3;
       input.max = 3;
-      input.step = 0.01;
+      // No step grid: the value a slider shows is the value decoded, not a neighbour of it
+      // (arrow keys move 1% of the range, Page Up/Down 10%).
+      input.step = 'any';
       input.value = 0;
       input.setAttribute('aria-label', `Latent unit ${k + 1}`);
       const out = document.createElement('output');
@@ -281,7 +283,7 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
       const s = sliders[k];
       if (!s) return;
       s.input.value = v;
-      s.out.textContent = v.toFixed(2);
+      s.out.textContent = Number(s.input.value).toFixed(2);   // what a decode reads (clamped to the range)
     });
   }
 
@@ -296,7 +298,6 @@ export function createPipeline(container, legendHost, { onLatent, onReset, onRan
       const span = Math.max(hi - lo, 1e-3);
       s.input.min = (lo - 0.15 * span).toFixed(3);
       s.input.max = (hi + 0.15 * span).toFixed(3);
-      s.input.step = (span / 200).toPrecision(2);
       s.row.classList.toggle('dead', dead[k]);
       s.input.title = `test set: ${format(stats.min[k], 2)} … ${format(stats.max[k], 2)} (mean ${format(stats.mean[k], 2)}, σ ${format(stats.std[k], 3)})` +
         (dead[k] ? ' — a dead unit: it barely varies over the test set, so it carries almost nothing about the image' : '');
