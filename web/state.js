@@ -186,15 +186,17 @@ function fieldValue(field, state) {
 
 // {state, errors}: the defaults with every valid field of the hash applied. Each unknown key, bad
 // value or repeated key adds one message and is skipped; the first occurrence of a key wins (as
-// URLSearchParams.get does), later ones are reported. A hash over 16 KB is refused as a whole.
+// URLSearchParams.get does), later ones are reported. A hash over 16 KB is refused as a whole:
+// {state (the defaults), errors, refused: true}, and none of it is to be applied.
 export function parseHash(hash) {
   requireSchema();
   const state = structuredClone(DEFAULT_STATE);
   const errors = [];
   let text = typeof hash === 'string' ? hash : '';
   if (text.length > MAX_HASH_CHARS) {
-    errors.push(`share link: too long (${text.length} characters; the limit is ${MAX_HASH_CHARS}), ignored`);
-    return { state, errors };
+    errors.push(`share link: too long (${text.length.toLocaleString('en')} characters; this page's links stay under ` +
+      `${MAX_HASH_CHARS.toLocaleString('en')}), so none of it was applied`);
+    return { state, errors, refused: true };
   }
   if (text.startsWith('#')) text = text.slice(1);
   const seen = new Set();

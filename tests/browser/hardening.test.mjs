@@ -99,6 +99,16 @@ test('a link whose weights are finite but absurd (±3e38) is refused in words; t
   assert.deepEqual(errors, []);
 });
 
+test('a 1 MB link is refused as a whole, says so once, and the page opens as it would without it', async () => {
+  const { page, errors } = await open(`#g=2&x=${'a'.repeat(2 ** 20)}`);
+  await page.waitForSelector('#error-banner:not([hidden])', { timeout: 60 * SECONDS });
+  await waitReady(page, /ready in/);
+  assert.equal(await page.textContent('#error-text'),
+    'share link: too long (1,048,583 characters; this page\'s links stay under 16,384), so none of it was applied. The page opened as it was.');
+  assert.equal(await page.inputValue('#cfg-latent_grid'), '3', 'the first-visit preset, not the link\'s g=2');
+  assert.deepEqual(errors, []);
+});
+
 test('learning rate 10 diverges: the run pauses at that batch, the weights are kept, the page explains', async () => {
   const { page, errors } = await open();
   await waitReady(page, /ready in/);

@@ -207,10 +207,12 @@ test('control and bidi characters in a link are shown escaped, so they cannot re
 
 test('a hash over 16 KB is refused as a whole', () => {
   const hash = `#g=2&x=${'a'.repeat(20 * 1024)}`;
-  const { state, errors } = parseHash(hash);
+  const { state, errors, refused } = parseHash(hash);
+  assert.equal(refused, true);
+  assert.equal(parseHash('#g=2').refused, undefined);
   assert.deepEqual(state, structuredClone(DEFAULT_STATE), 'not even the good field applies');
   assert.equal(errors.length, 1);
-  assert.match(errors[0], /^share link: too long \(20487 characters; the limit is 16384\)/);
+  assert.match(errors[0], /^share link: too long \(20,487 characters; this page's links stay under 16,384\), so none of it was applied$/);
   const edge = `#w=${'A'.repeat(MAX_HASH_CHARS - 4)}&`;
   assert.equal(edge.length, MAX_HASH_CHARS);
   assert.equal(parseHash(edge).errors.length, 0, 'exactly 16 KB is read');

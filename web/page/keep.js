@@ -234,8 +234,10 @@ export function createKeep({ lossChart, pad, notices }) {
   async function start() {
     const saved = await autosave.load();
     let ready = false;
-    if (location.hash.length > 1) {
-      const parsed = parseHash(location.hash);
+    const parsed = location.hash.length > 1 ? parseHash(location.hash) : null;
+    // A link refused as a whole (far too long) is no link: the page opens as it would without it.
+    if (parsed?.refused) notices.error(`${parsed.errors.join('; ')}. The page opened as it was.`);
+    if (parsed && !parsed.refused) {
       if (saved && saved.dataset === parsed.state.dataset) ready = await restore(saved);
       await applyLink(parsed);
       ready = true;
@@ -277,6 +279,7 @@ export function createKeep({ lossChart, pad, notices }) {
   $('workers').addEventListener('change', () => switchEngine());
   $('simd').addEventListener('change', () => switchEngine());
   listenHash(window, (parsed) => {
+    if (parsed.refused) { notices.error(`${parsed.errors.join('; ')}. Nothing on the page changed.`); return; }
     if (s.training) { notices.error('This link was not applied while training: stop the run, then reload the link.'); return; }
     applyLink(parsed, { emptyLink: location.hash.length <= 1 });
   });
