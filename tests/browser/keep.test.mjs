@@ -244,6 +244,42 @@ test('a run interrupted by a reload resumes after its last completed epoch', asy
   assert.deepEqual(errors, []);
 });
 
+test('edits of the form are autosaved: a reload gives them back as typed', async () => {
+  const { page, errors } = await open();
+  await waitReady(page, /ready in/);
+  const options = await page.$$eval('#cfg-activation option', (os) => os.map((o) => o.value));
+  const activation = options.find((o) => o !== 'relu');
+  await page.fill('#cfg-learning_rate', '0.0025');
+  await page.fill('#cfg-epochs', '7');
+  await page.selectOption('#cfg-activation', activation);
+  await page.waitForTimeout(1500);    // the autosave is debounced by 0.6 s
+  await page.reload();
+  await waitReady(page, /ready/);
+  await page.waitForFunction(() => document.getElementById('cfg-epochs').value === '7', null, { timeout: 30 * SECONDS }).catch(() => {});
+  assert.equal(await page.inputValue('#cfg-learning_rate'), '0.0025');
+  assert.equal(await page.inputValue('#cfg-epochs'), '7');
+  assert.equal(await page.inputValue('#cfg-activation'), activation);
+  assert.deepEqual(errors, []);
+});
+
+test('a reload during the first epoch keeps the run\'s settings and starts the run again', async () => {
+  const { page, errors } = await open();
+  await waitReady(page, /ready in/);
+  await page.fill('#cfg-epochs', '2');
+  await page.fill('#cfg-learning_rate', '0.0015');
+  await page.click('#btn-train');     // at once: no debounced save of the edits has run yet
+  await page.waitForFunction(() => /epoch 1\/2 · batch \d+/.test(document.getElementById('train-numbers').textContent), null, { timeout: 60 * SECONDS });
+  await page.reload();
+  await page.waitForFunction(() => /Starting the interrupted run again/.test(document.getElementById('status').textContent) ||
+    /epoch 1\/2 · batch \d+/.test(document.getElementById('train-numbers').textContent), null, { timeout: 60 * SECONDS });
+  await page.waitForFunction(() => /epoch 1\/2 · batch \d+/.test(document.getElementById('train-numbers').textContent), null, { timeout: 30 * SECONDS });
+  assert.equal(await page.inputValue('#cfg-learning_rate'), '0.0015', 'the run\'s learning rate is back');
+  assert.equal(await page.inputValue('#cfg-epochs'), '2');
+  await page.click('#btn-stop');
+  await page.waitForFunction(() => !document.getElementById('btn-train').disabled, null, { timeout: 10 * SECONDS });
+  assert.deepEqual(errors, []);
+});
+
 test('Arithmetic: "fastest" runs the relaxed-SIMD build, "exact" the plain one, keeping the model; ?simd=plain asks for it', async () => {
   const { page, errors } = await open();
   await waitReady(page, /ready in/);

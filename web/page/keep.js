@@ -52,10 +52,14 @@ export function createKeep({ lossChart, pad, notices }) {
     if (s.restoring) return;
     clearTimeout(hashTimer);
     hashTimer = setTimeout(() => writeHash(window, linkState()), 250);
-    if (!s.training) {
-      clearTimeout(saveTimer);
-      saveTimer = setTimeout(() => saveNow(), 600);
-    }
+    saveSoon();
+  }
+
+  // An edit of the form is kept too: a reload gives back the settings as they were typed.
+  function saveSoon() {
+    if (s.restoring || s.training) return;
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(() => { saveTimer = 0; saveNow(); }, 600);
   }
 
   async function saveNow(extra = {}) {
@@ -266,6 +270,10 @@ export function createKeep({ lossChart, pad, notices }) {
     if (s.training && history.length) return saveNow({ interrupted: { epochsDone: history.at(-1).epoch, epochs: s.epochsPlanned } });
   });
   store.on('training', (on) => (on ? undefined : saveNow({ interrupted: null })));
+  // A run about to start is saved as an interrupted run that has done its first epochs (none, for
+  // a new one): a reload during epoch 1 starts it again with its settings instead of losing them.
+  store.on('runStarting', (run) => (run ? saveNow({ interrupted: run }) : undefined));
+  store.on('config', (config) => { if (config) saveSoon(); });
 
   // Leaving the page: save what the debounce may still hold (best effort; IndexedDB is async).
   document.addEventListener('visibilitychange', () => {

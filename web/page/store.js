@@ -18,6 +18,7 @@ export const PAGE_STATE = {
   configWanted: null,    // {config}: put this config in the form (each request a new object)
   training: false,
   trainWanted: null,     // {resume}: start a run (resume: {epochsDone} goes on after a reload)
+  runStarting: null,     // {epochsDone, epochs}: a run's model and settings are ready, its first batch is next
   epochOffset: 0,        // epochs already done when a run resumed after a reload
   epochsPlanned: 0,
   progress: null,        // the last 'batch' progress event of the run

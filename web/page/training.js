@@ -173,7 +173,9 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
       } else if (!resume) {
         await store.update({ model: await s.engine.configure(config) });
       }
-      notices.status(resume ? `Resuming the interrupted run after epoch ${resume.epochsDone}…`
+      await store.update({ runStarting: { epochsDone: done, epochs: s.epochsPlanned } });
+      notices.status(resume ? (resume.epochsDone ? `Resuming the interrupted run after epoch ${resume.epochsDone}…`
+                                                 : 'Starting the interrupted run again: it was reloaded during its first epoch…')
         : more ? `Training the model further from epoch ${done}…` : 'Training…');
       const result = await s.engine.train({ epochs: s.epochsPlanned - s.epochOffset, onProgress });
       result.history = s.history.slice();
