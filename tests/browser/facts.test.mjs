@@ -56,6 +56,10 @@ test('after a run the training line says where it ended; runs on two data sets a
   const { page, errors } = await open();
   await waitReady(page, /ready in/);
   assert.deepEqual(await litPresets(page), ['mnist-3x3']);
+  const preset = presets.find((p) => p.name === 'mnist-3x3');
+  assert.equal(await page.locator('#loss-empty').isVisible(), true, 'the empty chart says why it is empty');
+  assert.equal(await page.textContent('#loss-empty'), `MNIST, 3×3 latent: trained for ${preset.epochs} epochs before it was opened ` +
+    `here (validation loss ${preset.val_loss.toFixed(4)}); its curves did not come with it. Train more draws them from here on.`);
   await page.fill('#cfg-epochs', '1');
   const trainOnce = async () => {
     await page.waitForFunction(() => !document.getElementById('btn-train').disabled, null, { timeout: 30 * SECONDS });
@@ -64,6 +68,7 @@ test('after a run the training line says where it ended; runs on two data sets a
   };
   await trainOnce();
   assert.deepEqual(await litPresets(page), [], 'training unlit the preset');
+  assert.equal(await page.locator('#loss-empty').isHidden(), true, 'the chart has curves now');
   const line = await page.textContent('#train-numbers');
   assert.match(line, /^Done: 1 epoch of 1 · validation loss \d\.\d{4} · PSNR [\d.]+ dB · SSIM [\d.]+$/);
   assert.doesNotMatch(line, /left/);
@@ -80,5 +85,11 @@ test('after a run the training line says where it ended; runs on two data sets a
   assert.equal(await page.locator('#runs-note').isVisible(), true);
   assert.equal(await page.textContent('#runs-note'),
     'These losses are not comparable across groups: #1 on MNIST, BCE loss; #2 on Fashion-MNIST, BCE loss.');
+  // A preset opened after the runs: the chart does not keep the last run's curves as if they were its.
+  await page.click('.preset[data-preset=mnist-2x2]');
+  await waitReady(page, /2×2 latent: ready in/);
+  assert.match(await page.textContent('#loss-empty'), /^MNIST, 2×2 latent: trained for \d+ epochs before it was opened here/);
+  assert.equal(await page.evaluate(() => document.querySelectorAll('#loss-chart .u-over').length > 0), true);
+  assert.equal(await page.locator('#test-averages table').count(), 0, 'no epoch table of the last run for the preset');
   assert.deepEqual(errors, []);
 });

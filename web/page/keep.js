@@ -73,6 +73,7 @@ export function createKeep({ lossChart, pad, notices }) {
         modelFile,
         history: s.history,
         trainedBefore: s.trainedBefore,
+        modelSource: s.modelSource,
         chart: lossChart.data(),
         runs: s.runs,
         runNumber: s.runNumber,
@@ -130,6 +131,8 @@ export function createKeep({ lossChart, pad, notices }) {
     if (s.dataset?.name !== record.dataset) return false;
     try {
       await store.update({ model: await s.engine.load(record.modelFile) });
+      // Before the history and the chart come back (a new source clears both).
+      await store.update({ modelSource: record.modelSource ?? null });
     } catch (e) {
       notices.error(`The saved model could not be restored (${e.message}); starting from a trained preset instead.`);
       return false;

@@ -84,6 +84,7 @@ export function createModels({ presetButtons, notices }) {
       await store.update({ configWanted: { config: model.config } });
       if (firstImage || s.testIndex >= s.dataset.test) await store.update({ testIndex: Math.floor(Math.random() * s.dataset.test) });
       await store.update({ model, trainedBefore: p.epochs ?? (Number(model.metadata?.epochs_trained) || 0) });
+      await store.update({ modelSource: { kind: 'preset', title: p.title, epochs: p.epochs, valLoss: p.val_loss } });
       store.update({ presetActive: p.name });
       notices.clearError();
       const ms = performance.now() - t0;
@@ -155,6 +156,8 @@ export function createModels({ presetButtons, notices }) {
       if (KNOWN_DATASETS.includes(dataset) && dataset !== s.dataset?.name) await chooseDataset(dataset);
       await store.update({ configWanted: { config: model.config } });
       await store.update({ model, trainedBefore: Number(model.metadata?.epochs_trained) || 0, presetActive: null });
+      await store.update({ modelSource: { kind: 'file', title: file.name, epochs: Number(model.metadata?.epochs_trained) || 0,
+                                          valLoss: Number(model.metadata?.val_loss) || null } });
       notices.clearError();
       notices.status(`Loaded ${file.name}`);
       $('train-numbers').textContent = `${file.name} is loaded. Train starts a new run from fresh weights with the settings above; Train more goes on from this model.`;

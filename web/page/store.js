@@ -24,6 +24,7 @@ export const PAGE_STATE = {
   progress: null,        // the last 'batch' progress event of the run
   history: [],           // one record per completed epoch of the current run
   trainedBefore: 0,      // epochs the model had when it came from a preset or a file (its epochs_trained)
+  modelSource: null,     // {kind: 'preset'|'file', title, epochs, valLoss}: a trained model that came with no curves
   runs: [],              // completed runs, for the comparison chart
   runNumber: 0,
   source: 'test',        // 'test' or 'draw'

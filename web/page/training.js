@@ -85,9 +85,26 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
     return store.update({ training: on });
   }
 
+  // The loss chart empty: say why, and what fills it. A preset or a file brings a trained model but
+  // not its curves (presets.json keeps the last epoch's figures only).
+  function chartNote() {
+    const src = s.modelSource;
+    const note = s.training || lossChart.data().xs.length ? ''
+      : src?.epochs ? `${src.title}: trained for ${epochWord(src.epochs)} before it was opened here` +
+        (src.valLoss ? ` (validation loss ${src.valLoss.toFixed(4)})` : '') + '; its curves did not come with it. Train more draws them from here on.'
+        : 'No training yet: Train draws the training loss as it goes and the validation loss after each epoch.';
+    $('loss-empty').textContent = note;
+    $('loss-empty').hidden = !note;
+  }
+  function resetChart(variational) {
+    lossChart.reset();
+    lossChart.setVariational(variational);
+  }
+
   let paused = false;
   function onProgress(e) {
     if (e.kind === 'batch') {
+      if (!$('loss-empty').hidden) chartNote();
       const x = s.epochOffset + e.epoch - 1 + e.batch / e.batches;
       const vae = s.model?.config.variational;
       if (vae) lossChart.addTrain(x, e.recon, e.kl);
@@ -153,13 +170,11 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
     paused = false;
     await setTraining(true);
     const going = resume || more;
-    if (!going) {
-      lossChart.reset();
-      lossChart.setVariational(Boolean(config.variational));
-    }
+    if (!going) resetChart(Boolean(config.variational));
     const done = resume ? resume.epochsDone : more ? (s.history.at(-1)?.epoch ?? 0) : 0;
     // Training changes the model: no preset's button stays lit; a new one starts from no epochs.
     await store.update({ history: going ? s.history : [], epochOffset: done, presetActive: null,
+                         ...(going ? {} : { modelSource: null }),
                          epochsPlanned: more ? done + config.epochs : config.epochs,
                          ...(going ? {} : { trainedBefore: 0 }) });
     try {
@@ -224,6 +239,14 @@ export function createTraining({ form, lossChart, runsChart, notices }) {
   // Train more needs a model to go on from: a preset, a file or a run loaded after the form was read.
   store.on(['model', 'training'], () => { $('btn-more').disabled = !s.config || s.training || !s.dataset || !s.model; });
   store.on('trainWanted', (wanted) => { if (wanted) train(wanted); });
+  // A model from elsewhere (a preset, a file, a link's): the curves of the run before it are not its own.
+  store.on('modelSource', (src) => {
+    if (!src || s.training) return undefined;
+    resetChart(Boolean(s.model?.config.variational));
+    chartNote();
+    return store.update({ history: [] });
+  });
+  store.on(['training', 'model', 'history'], () => chartNote());
   store.on('runs', (runs) => {
     runsChart.render(runs);
     renderRuns($('runs'), runs);

@@ -25,9 +25,15 @@ export function createMetrics({ errorCanvas, cards, averages }) {
     }));
   }
 
-  // The last six epochs of history; nothing for an empty one (the old table stays).
+  // The last six epochs of history; for an empty one (a new run, a preset, a file) the hint again:
+  // another model's table would describe a model that is gone.
   function showAverages(history, { testCount }) {
-    if (!history.length) return;
+    if (!history.length) {
+      const hint = cell('p', 'Test-set averages appear after each epoch.');
+      hint.className = 'hint';
+      averages.replaceChildren(hint);
+      return;
+    }
     const table = document.createElement('table');
     const head = table.createTHead().insertRow();
     const vae = history.some((h) => h.valKl !== undefined);
